@@ -1,0 +1,30 @@
+"""glassgrad's autograd: a reverse-mode automatic differentiation engine over NumPy.
+
+    >>> from autograd import Tensor
+    >>> w = Tensor(2.0, requires_grad=True)
+    >>> y = w * w + 3 * w
+    >>> y.backward()
+    >>> w.grad
+    array(7.)
+"""
+from .tensor import Tensor, tensor
+from .graph import (Op, backward_order, detect_anomaly, enable_grad, is_grad_enabled, no_grad,
+                    sum_to)
+from .ops import (abs, add, astype, broadcast_to, clip, concatenate, cos, divide, dot, exp,
+                  expand_dims, flatten, getitem, leaky_relu, linear, log, log_softmax, logsumexp,
+                  matmul, max, maximum, mean, min, minimum, multiply, negative, one_hot, power,
+                  relu, reshape, sigmoid, sin, softmax, sqrt, square, squeeze, stack, std,
+                  subtract, sum, swapaxes, tanh, transpose, var, where)
+from .functional import grad, hessian, jacobian, value_and_grad
+from . import graph
+
+__all__ = [
+    "Tensor", "tensor", "Op", "backward_order", "sum_to", "graph",
+    "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
+    "grad", "value_and_grad", "jacobian", "hessian",
+    "abs", "add", "astype", "broadcast_to", "clip", "concatenate", "cos", "divide", "dot", "exp",
+    "expand_dims", "flatten", "getitem", "leaky_relu", "linear", "log", "log_softmax",
+    "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "multiply", "negative",
+    "one_hot", "power", "relu", "reshape", "sigmoid", "sin", "softmax", "sqrt", "square",
+    "squeeze", "stack", "std", "subtract", "sum", "swapaxes", "tanh", "transpose", "var", "where",
+]

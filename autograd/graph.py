@@ -1,0 +1,315 @@
+"""The op contract and the backward engine.
+
+An op turns arrays into an array (`forward`) and turns the gradient of its output into gradients of
+its inputs (`backward`). Calling an op on Tensors records it: the output Tensor keeps the op as its
+`grad_fn`, and the op keeps its inputs. That chain of links *is* the graph; `backward()` walks it from
+the output to the leaves in reverse topological order, applying the chain rule at every op.
+
+`backward` is written with operators, methods and `np.*` functions only, so the same code runs on
+ndarrays (an ordinary backward pass) and on Tensors (`create_graph=True`: the backward pass is itself
+recorded, which gives higher-order gradients).
+"""
+import os
+import sys
+import threading
+
+import numpy as np
+
+from .tensor import Tensor
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+# ----------------------------------------------------------------------------------------------
+# Grad modes (per thread)
+
+class _Mode(threading.local):
+    grad_enabled = True
+    anomaly = False
+
+
+_mode = _Mode()
+
+
+def is_grad_enabled():
+    return _mode.grad_enabled
+
+
+class _SetGradMode:
+    """Context manager and decorator that sets grad mode, restoring the previous mode after."""
+
+    enabled = True
+
+    def __enter__(self):
+        self._prev = _mode.grad_enabled
+        _mode.grad_enabled = self.enabled
+
+    def __exit__(self, *exc):
+        _mode.grad_enabled = self._prev
+
+    def __call__(self, fn):
+        import functools
+
+        mode = type(self)
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with mode():  # a fresh instance per call, so recursion and threads are safe
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(_SetGradMode):
+    """Run without recording a graph: `with no_grad(): ...` or `@no_grad()`."""
+
+    enabled = False
+
+
+class enable_grad(_SetGradMode):
+    """Record a graph again, inside a `no_grad()` block."""
+
+    enabled = True
+
+
+class detect_anomaly:
+    """Raise at the first NaN or inf produced in forward or backward, naming the op and the line of
+    user code that created it. Slower: every op remembers where it was created."""
+
+    def __enter__(self):
+        self._prev = _mode.anomaly
+        _mode.anomaly = True
+        return self
+
+    def __exit__(self, *exc):
+        _mode.anomaly = self._prev
+
+
+def _user_line():
+    """'file:line in function' of the innermost frame outside autograd and NumPy."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        path = frame.f_code.co_filename
+        if not (path.startswith(_PACKAGE_DIR) or f"{os.sep}numpy{os.sep}" in path):
+            return f"{path}:{frame.f_lineno} in {frame.f_code.co_name}"
+        frame = frame.f_back
+    return "<unknown>"
+
+
+def _check_finite(array, what, op):
+    if array.dtype.kind in "fc" and not np.isfinite(array).all():
+        kind = "NaN" if np.isnan(array).any() else "inf"
+        raise FloatingPointError(
+            f"detect_anomaly: {kind} in {what} of {op.name}, created at {op._trace}")
+
+
+# ----------------------------------------------------------------------------------------------
+# The op contract
+
+class Op:
+    """A differentiable operation. Subclasses define `forward(*arrays)` and
+    `backward(gy, y, *xs)`; parameters (axis, shape, ...) go in `__init__` and `__slots__`.
+
+    `backward` returns one gradient per input (a tuple when there are several; None for an input
+    that gets no gradient). `uses_output` says whether backward reads `y`, so that changing the
+    output in place afterwards is caught.
+    """
+
+    __slots__ = ("inputs", "_versions", "_trace")
+    uses_output = False
+
+    def forward(self, *xs):
+        raise NotImplementedError
+
+    def backward(self, gy, y, *xs):
+        raise NotImplementedError
+
+    @property
+    def name(self):
+        return type(self).__name__
+
+    def params(self):
+        """The op's non-tensor parameters, for display."""
+        return {k: getattr(self, k) for k in _slot_names(type(self)) if hasattr(self, k)}
+
+    def needs(self, i):
+        """Whether input i wants a gradient (skip expensive work when it does not)."""
+        x = self.inputs[i]
+        return isinstance(x, Tensor) and x._requires_grad
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
+        return f"<{self.name}({args})>"
+
+    def __call__(self, *inputs):
+        """Apply the op to Tensors (or constants), recording it when a gradient is needed."""
+        xs = [x.data if isinstance(x, Tensor) else x for x in inputs]
+        try:
+            y = self.forward(*xs)
+        except (ValueError, TypeError) as e:
+            shapes = ", ".join(str(np.shape(x)) for x in xs)
+            raise type(e)(f"{self.name}: {e} (input shapes: {shapes})") from None
+        if type(y) is not np.ndarray:
+            y = np.asarray(y)
+        out = Tensor._make(y)
+        if _mode.grad_enabled:
+            for x in inputs:
+                if isinstance(x, Tensor) and x._requires_grad:
+                    self.inputs = inputs
+                    self._versions = [x._version if isinstance(x, Tensor) else 0 for x in inputs]
+                    out.grad_fn = self
+                    out._requires_grad = True
+                    break
+        if _mode.anomaly:
+            self._trace = _user_line()
+            _check_finite(y, "the forward output", self)
+        return out
+
+
+def _slot_names(cls):
+    names = []
+    for klass in cls.__mro__:
+        if klass is Op:
+            break
+        names.extend(getattr(klass, "__slots__", ()))
+    return names
+
+
+def sum_to(g, shape):
+    """Sum a broadcast gradient back to `shape` (the input's shape before broadcasting)."""
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
+    return g.sum(axis=axes, keepdims=True).reshape(shape)
+
+
+# ----------------------------------------------------------------------------------------------
+# The backward engine
+
+def backward_order(*roots):
+    """The Tensors that require grad and are reachable from `roots`, in the order backward visits
+    them: every tensor comes before the tensors it was computed from (roots first, leaves last).
+
+    Iterative depth-first search (a 100 000-op chain needs no recursion), post-order, reversed.
+    """
+    order, seen = [], set()
+    stack = [(r, False) for r in reversed(roots)]
+    while stack:
+        t, expanded = stack.pop()
+        if expanded:
+            order.append(t)
+            continue
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        stack.append((t, True))
+        fn = t.grad_fn
+        if fn is not None:
+            if fn.inputs is None:
+                raise RuntimeError(
+                    f"backward through {fn.name} a second time: its saved values were freed after "
+                    "the first backward. Pass retain_graph=True to the first backward() if you "
+                    "need to go through the graph again.")
+            for x in fn.inputs:
+                if isinstance(x, Tensor) and x._requires_grad and id(x) not in seen:
+                    stack.append((x, False))
+    order.reverse()
+    return order
+
+
+def _describe(t):
+    return f"'{t.name}'" if t.name else f"of shape {t.shape}"
+
+
+def _check_versions(t, fn):
+    """In-place changes after the forward pass would make backward use the wrong numbers."""
+    for x, v in zip(fn.inputs, fn._versions):
+        if isinstance(x, Tensor) and x._version != v:
+            where = f" (created at {fn._trace})" if hasattr(fn, "_trace") else ""
+            raise RuntimeError(
+                f"the tensor {_describe(x)} was modified in place (version {v} -> {x._version}) "
+                f"after {fn.name}{where} used it in the forward pass, so its gradient would be "
+                "computed from the new values. Compute every gradient (call backward) before "
+                "updating any parameter, or use an out-of-place update.")
+    if fn.uses_output and t._version != 0:
+        raise RuntimeError(
+            f"the output {_describe(t)} of {fn.name} was modified in place after the forward "
+            "pass, but its backward needs the original values.")
+
+
+def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capture=None):
+    """Back-propagate `root_grads` from `roots`.
+
+    Without `capture`, gradients are accumulated into `.grad` of leaves (and of tensors that called
+    `retain_grad()`). With `capture` (a list of tensors), `.grad` is left alone and the gradients
+    reaching those tensors are returned instead (None where none arrived).
+    With `create_graph`, gradients are Tensors computed in a recorded graph.
+    """
+    order = backward_order(*roots)
+    grads = {}
+    for r, g in zip(roots, root_grads):
+        grads[id(r)] = g if id(r) not in grads else grads[id(r)] + g
+    wanted = {id(t): i for i, t in enumerate(capture)} if capture is not None else None
+    captured = [None] * len(capture) if capture is not None else None
+    owned = set()  # ids of gradient buffers this pass created, so safe to add into in place
+    anomaly = _mode.anomaly
+    prev_mode = _mode.grad_enabled
+    _mode.grad_enabled = create_graph
+    try:
+        for i in range(len(order)):
+            t = order[i]
+            order[i] = None  # let intermediates go as soon as they are done
+            g = grads.pop(id(t), None)
+            if g is None:
+                continue
+            fn = t.grad_fn
+            if wanted is None:
+                if fn is None or t._retains_grad:
+                    _store_grad(t, g)
+            elif id(t) in wanted:
+                captured[wanted[id(t)]] = g
+            if fn is None:
+                continue
+            _check_versions(t, fn)
+            inputs = fn.inputs
+            if create_graph:
+                gxs = fn.backward(g, t, *inputs)
+            else:
+                gxs = fn.backward(g, t.data,
+                                  *[x.data if isinstance(x, Tensor) else x for x in inputs])
+            if not isinstance(gxs, tuple):
+                gxs = (gxs,)
+            for x, gx in zip(inputs, gxs):
+                if gx is None or not (isinstance(x, Tensor) and x._requires_grad):
+                    continue
+                if gx.shape != x.data.shape:
+                    raise RuntimeError(f"internal error: {fn.name}.backward gave a gradient of "
+                                       f"shape {gx.shape} for an input of shape {x.shape}")
+                if gx.dtype != x.data.dtype:
+                    gx = gx.astype(x.data.dtype)
+                if anomaly:
+                    _check_finite(gx.data if create_graph else gx, "the gradient", fn)
+                k = id(x)
+                prev = grads.get(k)
+                if prev is None:
+                    grads[k] = gx
+                elif create_graph or k not in owned:
+                    grads[k] = prev + gx
+                    owned.add(k)
+                else:
+                    prev += gx
+            if not retain_graph:
+                fn.inputs = None
+    finally:
+        _mode.grad_enabled = prev_mode
+    return captured
+
+
+def _store_grad(t, g):
+    """Accumulate into t.grad like PyTorch. Never in place: a gradient array may be shared by
+    several tensors (x + y hands the same array to both)."""
+    if not g.flags.writeable:  # e.g. a broadcast view from sum's backward
+        g = g.copy()
+    t.grad = g if t.grad is None else t.grad + g

@@ -1,0 +1,238 @@
+"""The differentiable functions: each applies one op from the modules beside this file (or, for
+mean, var, std and friends, a few of them)."""
+import builtins
+import numbers
+
+import numpy as np
+
+from ..tensor import Tensor
+from .activation import LeakyReLU, LogSoftmax, LogSumExp, ReLU, Sigmoid, Softmax, _check_axis
+from .elementwise import (Abs, Add, AsType, Clip, Cos, Divide, Exp, Log, Maximum, Minimum,
+                          Multiply, Negative, Power, Sin, Sqrt, Subtract, Tanh, Where)
+from .linalg import Linear, Matmul
+from .reduce import Max, Min, Sum, _normalize_axis
+from .shape import BroadcastTo, Concatenate, GetItem, Reshape, Stack, Transpose
+
+
+def _operand(x):
+    """Tensors pass; Python numbers stay Python numbers (so they never change an array's dtype,
+    as in NumPy); anything else becomes an ndarray."""
+    if isinstance(x, (Tensor, numbers.Number)) and not isinstance(x, np.ndarray):
+        return x
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"cannot use a value of dtype {arr.dtype} ({type(x).__name__}) "
+                        "in a tensor operation; expected numbers")
+    return arr
+
+
+def _tensor(x):
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+# -- arithmetic ---------------------------------------------------------------------------------
+def add(a, b): return Add()(_operand(a), _operand(b))
+def subtract(a, b): return Subtract()(_operand(a), _operand(b))
+def multiply(a, b): return Multiply()(_operand(a), _operand(b))
+def divide(a, b): return Divide()(_operand(a), _operand(b))
+def power(a, b): return Power()(_operand(a), _operand(b))
+def negative(x): return Negative()(_tensor(x))
+def maximum(a, b): return Maximum()(_operand(a), _operand(b))
+def minimum(a, b): return Minimum()(_operand(a), _operand(b))
+
+
+def where(cond, a, b):
+    """Take a where cond is true, else b; the gradient goes to the side that was taken."""
+    cond = np.asarray(cond.data if isinstance(cond, Tensor) else cond, dtype=bool)
+    return Where(cond)(_operand(a), _operand(b))
+
+
+def clip(x, lo=None, hi=None):
+    """Clip to [lo, hi] (either may be None). Tensor bounds that need gradients are supported by
+    composing maximum and minimum."""
+    if any(isinstance(v, Tensor) and v.requires_grad for v in (lo, hi)):
+        out = _tensor(x)
+        out = out if lo is None else maximum(out, lo)
+        return out if hi is None else minimum(out, hi)
+    lo = lo.data if isinstance(lo, Tensor) else lo
+    hi = hi.data if isinstance(hi, Tensor) else hi
+    return Clip(lo, hi)(_tensor(x))
+
+
+def astype(x, dtype):
+    x = _tensor(x)
+    return x if np.dtype(dtype) == x.dtype else AsType(dtype)(x)
+
+
+# -- elementwise functions ----------------------------------------------------------------------
+def exp(x): return Exp()(_tensor(x))
+def log(x): return Log()(_tensor(x))
+def sqrt(x): return Sqrt()(_tensor(x))
+def abs(x): return Abs()(_tensor(x))
+def sin(x): return Sin()(_tensor(x))
+def cos(x): return Cos()(_tensor(x))
+def tanh(x): return Tanh()(_tensor(x))
+def sigmoid(x): return Sigmoid()(_tensor(x))
+def relu(x): return ReLU()(_tensor(x))
+def leaky_relu(x, slope=0.01): return LeakyReLU(slope)(_tensor(x))
+
+
+def square(x):
+    return multiply(x, x)
+
+
+# -- reductions ---------------------------------------------------------------------------------
+def _axis(axis):
+    return axis if axis is None or isinstance(axis, (int, np.integer)) else tuple(axis)
+
+
+def sum(x, axis=None, keepdims=False):
+    return Sum(_axis(axis), keepdims)(_tensor(x))
+
+
+def _count(x, axis):
+    return int(np.prod([x.shape[a] for a in _normalize_axis(axis, x.ndim)]))
+
+
+def mean(x, axis=None, keepdims=False):
+    x = _tensor(x)
+    return sum(x, axis, keepdims) / _count(x, _axis(axis))
+
+
+def max(x, axis=None, keepdims=False):
+    return Max(_axis(axis), keepdims)(_tensor(x))
+
+
+def min(x, axis=None, keepdims=False):
+    return Min(_axis(axis), keepdims)(_tensor(x))
+
+
+def var(x, axis=None, ddof=0, keepdims=False):
+    """Variance, NumPy's definition (ddof=0 divides by N)."""
+    x = _tensor(x)
+    axis = _axis(axis)
+    centred = x - mean(x, axis, keepdims=True)
+    return sum(centred * centred, axis, keepdims) / builtins.max(_count(x, axis) - ddof, 0)
+
+
+def std(x, axis=None, ddof=0, keepdims=False):
+    return sqrt(var(x, axis, ddof, keepdims))
+
+
+# -- shapes -------------------------------------------------------------------------------------
+def reshape(x, shape):
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    return Reshape(shape)(_tensor(x))
+
+
+def transpose(x, axes=None):
+    return Transpose(None if axes is None else tuple(axes))(_tensor(x))
+
+
+def swapaxes(x, a, b):
+    x = _tensor(x)
+    axes = list(range(x.ndim))
+    axes[a], axes[b] = axes[b], axes[a]
+    return transpose(x, axes)
+
+
+def flatten(x, start_axis=0):
+    """Flatten the axes from start_axis on (0: everything; 1: keep the batch axis)."""
+    x = _tensor(x)
+    return reshape(x, x.shape[:start_axis] + (-1,))
+
+
+def squeeze(x, axis=None):
+    x = _tensor(x)
+    return reshape(x, np.squeeze(np.empty(x.shape, dtype=bool), axis).shape)
+
+
+def expand_dims(x, axis):
+    x = _tensor(x)
+    return reshape(x, np.expand_dims(np.empty(x.shape, dtype=bool), axis).shape)
+
+
+def broadcast_to(x, shape):
+    x = _tensor(x)
+    shape = tuple(shape)
+    return x if x.shape == shape else BroadcastTo(shape)(x)
+
+
+def concatenate(tensors, axis=0):
+    return Concatenate(axis)(*[_operand(t) for t in tensors])
+
+
+def stack(tensors, axis=0):
+    return Stack(axis)(*[_operand(t) for t in tensors])
+
+
+def getitem(x, index):
+    if isinstance(index, tuple):
+        index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    elif isinstance(index, Tensor):
+        index = index.data
+    elif isinstance(index, list):
+        index = np.asarray(index)
+    return GetItem(index)(_tensor(x))
+
+
+# -- linear algebra -----------------------------------------------------------------------------
+def matmul(a, b):
+    a, b = _operand(a), _operand(b)
+    sa, sb = np.shape(a.data if isinstance(a, Tensor) else a), np.shape(b.data if isinstance(b, Tensor) else b)
+    if not sa or not sb:
+        raise ValueError(f"matmul: an operand is a scalar (shapes {sa} and {sb}); use * to scale")
+    if sa[-1] != sb[-2 if len(sb) > 1 else -1]:
+        raise ValueError(
+            f"matmul: shapes {sa} and {sb} do not line up: the last axis of the first "
+            f"({sa[-1]}) must equal the {'second-to-last' if len(sb) > 1 else 'only'} axis of "
+            f"the second ({sb[-2 if len(sb) > 1 else -1]})")
+    return Matmul()(a, b)
+
+
+def dot(a, b):
+    """np.dot: a product for scalars, matmul for vectors and matrices."""
+    a_nd = np.ndim(a.data if isinstance(a, Tensor) else a)
+    b_nd = np.ndim(b.data if isinstance(b, Tensor) else b)
+    if a_nd == 0 or b_nd == 0:
+        return multiply(a, b)
+    if a_nd <= 2 and b_nd <= 2:
+        return matmul(a, b)
+    raise TypeError(f"dot of {a_nd}-d and {b_nd}-d arrays is not supported; use matmul "
+                    "(batched) or reshape to 2-d first")
+
+
+def linear(x, W, b=None):
+    """x @ W.T + b, with W of shape (out_features, in_features) as in PyTorch."""
+    args = (_operand(x), _operand(W)) + (() if b is None else (_operand(b),))
+    return Linear()(*args)
+
+
+# -- the softmax family -------------------------------------------------------------------------
+def softmax(x, axis=-1):
+    x = _tensor(x)
+    _check_axis(axis, x.ndim, "softmax")
+    return Softmax(axis)(x)
+
+
+def log_softmax(x, axis=-1):
+    x = _tensor(x)
+    _check_axis(axis, x.ndim, "log_softmax")
+    return LogSoftmax(axis)(x)
+
+
+def logsumexp(x, axis=-1, keepdims=False):
+    """log(sum(exp(x))) along axis (None: over everything), computed without overflow."""
+    return LogSumExp(_axis(axis), keepdims)(_tensor(x))
+
+
+def one_hot(indices, num_classes=None, dtype=np.int64):
+    """Rows of the identity: one_hot([2, 0], 3) -> [[0, 0, 1], [1, 0, 0]]. No gradient."""
+    idx = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"one_hot needs integer class indices; got dtype {idx.dtype}")
+    n = int(idx.max()) + 1 if num_classes is None else int(num_classes)
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        raise ValueError(f"one_hot: class indices must lie in [0, {n}); got values from "
+                         f"{idx.min()} to {idx.max()}")
+    return Tensor(np.eye(n, dtype=dtype)[idx])

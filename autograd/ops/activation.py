@@ -1,0 +1,104 @@
+"""Activations and the softmax family.
+
+softmax, log_softmax and logsumexp subtract the maximum before exponentiating, so inputs like
+1000 and -1000 give exact results instead of inf/NaN. They always work along one axis (default the
+last): a softmax over a whole batch matrix cannot be written by accident.
+"""
+import numpy as np
+
+from ..graph import Op
+
+
+class Sigmoid(Op):
+    __slots__ = ()
+    uses_output = True
+
+    def forward(self, x):
+        # exp(-log(1 + exp(-x))): never overflows, for x = -1000 as well as x = 1000
+        return np.exp(-np.logaddexp(0, -x))
+
+    def backward(self, gy, y, x):
+        return gy * y * (1 - y)
+
+
+class ReLU(Op):
+    __slots__ = ()
+
+    def forward(self, x):
+        return np.maximum(x, 0)
+
+    def backward(self, gy, y, x):
+        return gy * (x > 0)  # relu'(0) = 0, PyTorch's convention
+
+
+class LeakyReLU(Op):
+    __slots__ = ("slope",)
+
+    def __init__(self, slope=0.01):
+        self.slope = slope
+
+    def forward(self, x):
+        return np.where(x > 0, x, x * self.slope)
+
+    def backward(self, gy, y, x):
+        return gy * np.where(np.asarray(x > 0), 1.0, self.slope).astype(gy.dtype)
+
+
+def _check_axis(axis, ndim, fn):
+    if axis is None:
+        raise ValueError(
+            f"{fn} needs an axis (default -1, the last): normalising over every element of a "
+            "batch mixes the samples together. For one sample per row use axis=-1.")
+    if not -max(ndim, 1) <= axis < max(ndim, 1):
+        raise ValueError(f"{fn}: axis {axis} is out of bounds for a tensor with {ndim} dimensions")
+
+
+class Softmax(Op):
+    __slots__ = ("axis",)
+    uses_output = True
+
+    def __init__(self, axis=-1):
+        self.axis = axis
+
+    def forward(self, x):
+        e = np.exp(x - np.max(x, axis=self.axis, keepdims=True))
+        return e / np.sum(e, axis=self.axis, keepdims=True)
+
+    def backward(self, gy, y, x):
+        # J = diag(y) - y y^T along the axis, so J^T gy = y * (gy - sum(gy * y))
+        return y * (gy - (gy * y).sum(axis=self.axis, keepdims=True))
+
+
+class LogSoftmax(Op):
+    __slots__ = ("axis",)
+    uses_output = True
+
+    def __init__(self, axis=-1):
+        self.axis = axis
+
+    def forward(self, x):
+        shifted = x - np.max(x, axis=self.axis, keepdims=True)
+        return shifted - np.log(np.sum(np.exp(shifted), axis=self.axis, keepdims=True))
+
+    def backward(self, gy, y, x):
+        return gy - np.exp(y) * gy.sum(axis=self.axis, keepdims=True)
+
+
+class LogSumExp(Op):
+    __slots__ = ("axis", "keepdims")
+    uses_output = True
+
+    def __init__(self, axis=-1, keepdims=False):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x):
+        m = np.max(x, axis=self.axis, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0)  # all -inf along the axis: log(0) = -inf, no NaN
+        out = np.log(np.sum(np.exp(x - m), axis=self.axis, keepdims=True)) + m
+        return out if self.keepdims else np.squeeze(out, axis=self.axis)
+
+    def backward(self, gy, y, x):
+        if not self.keepdims:
+            gy = np.expand_dims(gy, self.axis) if self.axis is not None else gy
+            y = np.expand_dims(y, self.axis) if self.axis is not None else y
+        return gy * np.exp(x - y)  # d logsumexp / dx = softmax(x)

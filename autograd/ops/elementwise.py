@@ -1,0 +1,227 @@
+"""Elementwise ops: arithmetic, exp/log, trigonometry, comparisons-with-gradient (maximum, where).
+
+Binary ops broadcast like NumPy, so their backward sums each gradient back to its input's shape.
+"""
+import numpy as np
+
+from ..graph import Op, sum_to
+
+
+def _shape(x):
+    return np.shape(x)
+
+
+class Add(Op):
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, gy, y, a, b):
+        return sum_to(gy, _shape(a)), sum_to(gy, _shape(b))
+
+
+class Subtract(Op):
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, gy, y, a, b):
+        return sum_to(gy, _shape(a)), (sum_to(-gy, _shape(b)) if self.needs(1) else None)
+
+
+class Multiply(Op):
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, gy, y, a, b):
+        return (sum_to(gy * b, _shape(a)) if self.needs(0) else None,
+                sum_to(gy * a, _shape(b)) if self.needs(1) else None)
+
+
+class Divide(Op):
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return a / b
+
+    def backward(self, gy, y, a, b):
+        ga = gy / b
+        return (sum_to(ga, _shape(a)) if self.needs(0) else None,
+                sum_to(-ga * a / b, _shape(b)) if self.needs(1) else None)
+
+
+class Power(Op):
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return a ** b
+
+    def backward(self, gy, y, a, b):
+        ga = sum_to(gy * b * a ** (b - 1), _shape(a)) if self.needs(0) else None
+        # d(a^b)/db = a^b log(a): only defined for a > 0 (0 where a == 0, like PyTorch)
+        gb = None
+        if self.needs(1):
+            gb = sum_to(gy * np.where(a > 0, y, 0) * np.log(np.where(a > 0, a, 1)), _shape(b))
+        return ga, gb
+
+
+class Negative(Op):
+    __slots__ = ()
+
+    def forward(self, x):
+        return -x
+
+    def backward(self, gy, y, x):
+        return -gy
+
+
+class Exp(Op):
+    __slots__ = ()
+    uses_output = True
+
+    def forward(self, x):
+        return np.exp(x)
+
+    def backward(self, gy, y, x):
+        return gy * y
+
+
+class Log(Op):
+    __slots__ = ()
+
+    def forward(self, x):
+        return np.log(x)
+
+    def backward(self, gy, y, x):
+        return gy / x
+
+
+class Sqrt(Op):
+    __slots__ = ()
+    uses_output = True
+
+    def forward(self, x):
+        return np.sqrt(x)
+
+    def backward(self, gy, y, x):
+        return gy / (2 * y)
+
+
+class Abs(Op):
+    __slots__ = ()
+
+    def forward(self, x):
+        return np.abs(x)
+
+    def backward(self, gy, y, x):
+        return gy * np.sign(x)  # abs'(0) = 0, PyTorch's convention
+
+
+class Sin(Op):
+    __slots__ = ()
+
+    def forward(self, x):
+        return np.sin(x)
+
+    def backward(self, gy, y, x):
+        return gy * np.cos(x)
+
+
+class Cos(Op):
+    __slots__ = ()
+
+    def forward(self, x):
+        return np.cos(x)
+
+    def backward(self, gy, y, x):
+        return -gy * np.sin(x)
+
+
+class Tanh(Op):
+    __slots__ = ()
+    uses_output = True
+
+    def forward(self, x):
+        return np.tanh(x)
+
+    def backward(self, gy, y, x):
+        return gy * (1 - y * y)
+
+
+class Maximum(Op):
+    """Elementwise maximum; at ties each side gets half the gradient (PyTorch's convention)."""
+
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return np.maximum(a, b)
+
+    def backward(self, gy, y, a, b):
+        share = (a > b) + 0.5 * (a == b)  # a's share: 1, 1/2 or 0
+        return (sum_to(gy * share, _shape(a)) if self.needs(0) else None,
+                sum_to(gy * (1 - share), _shape(b)) if self.needs(1) else None)
+
+
+class Minimum(Op):
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return np.minimum(a, b)
+
+    def backward(self, gy, y, a, b):
+        share = (a < b) + 0.5 * (a == b)
+        return (sum_to(gy * share, _shape(a)) if self.needs(0) else None,
+                sum_to(gy * (1 - share), _shape(b)) if self.needs(1) else None)
+
+
+class Where(Op):
+    """where(cond, a, b); `cond` is a constant mask, the gradient goes to the chosen side."""
+
+    __slots__ = ("cond",)
+
+    def __init__(self, cond):
+        self.cond = cond
+
+    def forward(self, a, b):
+        return np.where(self.cond, a, b)
+
+    def backward(self, gy, y, a, b):
+        return (sum_to(np.where(self.cond, gy, 0), _shape(a)) if self.needs(0) else None,
+                sum_to(np.where(self.cond, 0, gy), _shape(b)) if self.needs(1) else None)
+
+
+class Clip(Op):
+    """Clip to [lo, hi]; the gradient passes where lo <= x <= hi (bounds inclusive, as PyTorch)."""
+
+    __slots__ = ("lo", "hi")
+
+    def __init__(self, lo, hi):
+        self.lo, self.hi = lo, hi
+
+    def forward(self, x):
+        return np.clip(x, self.lo, self.hi)
+
+    def backward(self, gy, y, x):
+        inside = np.ones(np.shape(x), dtype=bool)
+        if self.lo is not None:
+            inside = inside & (np.asarray(x >= self.lo))
+        if self.hi is not None:
+            inside = inside & (np.asarray(x <= self.hi))
+        return gy * inside
+
+
+class AsType(Op):
+    __slots__ = ("dtype",)
+
+    def __init__(self, dtype):
+        self.dtype = np.dtype(dtype)
+
+    def forward(self, x):
+        return x.astype(self.dtype)
+
+    def backward(self, gy, y, x):
+        return gy.astype(x.dtype)

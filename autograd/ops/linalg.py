@@ -1,0 +1,66 @@
+"""Matrix products: matmul (1-D, 2-D and batched, as NumPy) and the fused linear layer."""
+import numpy as np
+
+from ..graph import Op, sum_to
+
+
+def _mT(x):
+    """Swap the last two axes (the matrix transpose of a batch of matrices)."""
+    return x.swapaxes(-1, -2)
+
+
+class Matmul(Op):
+    """a @ b. A 1-D operand is a row (first) or column (second) vector that is dropped from the
+    result, exactly as np.matmul; leading batch axes broadcast."""
+
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return np.matmul(a, b)
+
+    def backward(self, gy, y, a, b):
+        a_vec, b_vec = np.ndim(a) == 1, np.ndim(b) == 1
+        if a_vec and b_vec:  # inner product: gy is a scalar
+            return (gy * b if self.needs(0) else None), (gy * a if self.needs(1) else None)
+        # Give the vectors and gy back their dropped axes, so every case is matrix @ matrix.
+        a2 = a.reshape(1, -1) if a_vec else a
+        b2 = b.reshape(-1, 1) if b_vec else b
+        if a_vec:
+            gy = np.expand_dims(gy, -2)
+        if b_vec:
+            gy = np.expand_dims(gy, -1)
+        ga = gb = None
+        if self.needs(0):
+            ga = gy @ _mT(b2)
+            ga = sum_to(ga.reshape(ga.shape[:-2] + (-1,)) if a_vec else ga, np.shape(a))
+        if self.needs(1):
+            gb = _mT(a2) @ gy
+            gb = sum_to(gb.reshape(gb.shape[:-2] + (-1,)) if b_vec else gb, np.shape(b))
+        return ga, gb
+
+
+class Linear(Op):
+    """x @ W.T + b in one op (PyTorch's layout: W is (out_features, in_features)). Fused so the
+    bias is added into the product's buffer instead of a new array."""
+
+    __slots__ = ()
+
+    def forward(self, x, W, b=None):
+        y = np.matmul(x, W.T)
+        if b is not None:
+            if np.result_type(y, b) == y.dtype:
+                y += b
+            else:  # b would upcast y: keep NumPy's dtype rule
+                y = y + b
+        return y
+
+    def backward(self, gy, y, x, W, b=None):
+        gx = gy @ W if self.needs(0) else None
+        gW = None
+        if self.needs(1):
+            g2 = gy.reshape(-1, gy.shape[-1])
+            gW = _mT(g2) @ x.reshape(-1, np.shape(x)[-1])
+        gb = None
+        if b is not None and self.needs(2):
+            gb = sum_to(gy, np.shape(b))
+        return (gx, gW) if b is None else (gx, gW, gb)

@@ -1,0 +1,69 @@
+"""Reductions: sum and max/min (mean, var and std are built from them in `ops/__init__`).
+
+A reduction's backward spreads the output gradient back over the reduced axes.
+"""
+import numpy as np
+
+from ..graph import Op
+
+
+def _normalize_axis(axis, ndim):
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
+    out = []
+    for a in axes:
+        a = int(a)
+        if not -ndim <= a < max(ndim, 1):
+            raise ValueError(f"axis {a} is out of bounds for a tensor with {ndim} dimensions")
+        out.append(a % ndim if ndim else 0)
+    return tuple(sorted(out))
+
+
+def _expand_like(g, shape, axes, keepdims):
+    """Give a reduced gradient its reduced axes back, as size 1, so it broadcasts over `shape`."""
+    if not keepdims:
+        g = g.reshape(tuple(1 if i in axes else n for i, n in enumerate(shape)))
+    return g
+
+
+class Sum(Op):
+    __slots__ = ("axis", "keepdims")
+
+    def __init__(self, axis=None, keepdims=False):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x):
+        return np.sum(x, axis=self.axis, keepdims=self.keepdims)
+
+    def backward(self, gy, y, x):
+        shape = np.shape(x)
+        axes = _normalize_axis(self.axis, len(shape))
+        return np.broadcast_to(_expand_like(gy, shape, axes, self.keepdims), shape)
+
+
+class Max(Op):
+    """max over axes; ties share the gradient equally (PyTorch's convention for amax)."""
+
+    __slots__ = ("axis", "keepdims")
+    uses_output = True
+
+    def __init__(self, axis=None, keepdims=False):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x):
+        return np.max(x, axis=self.axis, keepdims=self.keepdims)
+
+    def backward(self, gy, y, x):
+        shape = np.shape(x)
+        axes = _normalize_axis(self.axis, len(shape))
+        hit = np.asarray(x == _expand_like(y, shape, axes, self.keepdims))
+        share = hit / hit.sum(axis=axes, keepdims=True)
+        return _expand_like(gy, shape, axes, self.keepdims) * share.astype(x.dtype)
+
+
+class Min(Max):
+    __slots__ = ()
+
+    def forward(self, x):
+        return np.min(x, axis=self.axis, keepdims=self.keepdims)

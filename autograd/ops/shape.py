@@ -1,0 +1,150 @@
+"""Ops that move values around without changing them: reshape, transpose, broadcast, indexing,
+concatenate and stack. Their backward moves the gradient back the same way."""
+import numpy as np
+
+from ..graph import Op, sum_to
+
+
+class Reshape(Op):
+    __slots__ = ("shape",)
+
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, x):
+        return np.reshape(x, self.shape)
+
+    def backward(self, gy, y, x):
+        return gy.reshape(np.shape(x))
+
+
+class Transpose(Op):
+    __slots__ = ("axes",)
+
+    def __init__(self, axes=None):
+        self.axes = axes
+
+    def forward(self, x):
+        return np.transpose(x, self.axes)
+
+    def backward(self, gy, y, x):
+        if self.axes is None:
+            return gy.transpose()
+        ndim = len(self.axes)
+        return gy.transpose(tuple(np.argsort([a % ndim for a in self.axes])))
+
+
+class BroadcastTo(Op):
+    __slots__ = ("shape",)
+
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, x):
+        return np.broadcast_to(x, self.shape)
+
+    def backward(self, gy, y, x):
+        return sum_to(gy, np.shape(x))
+
+
+def _plain_index(index):
+    """True for indices that cannot repeat an element (ints, slices, None, Ellipsis, masks)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice))
+               or (isinstance(p, np.ndarray) and p.dtype == bool) for p in parts)
+
+
+class GetItem(Op):
+    """x[index] for any NumPy index. Integer-array indices may repeat an element; its gradients
+    then add up (scatter-add)."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index):
+        self.index = index
+
+    def forward(self, x):
+        return x[self.index]
+
+    def backward(self, gy, y, x):
+        return ScatterAdd(self.index, np.shape(x))(gy) if not isinstance(gy, np.ndarray) \
+            else _scatter_add(gy, self.index, np.shape(x))
+
+    def params(self):
+        return {"index": _show_index(self.index)}
+
+
+def _scatter_add(g, index, shape):
+    out = np.zeros(shape, dtype=g.dtype)
+    if _plain_index(index):
+        out[index] = g
+    else:
+        np.add.at(out, index, g)
+    return out
+
+
+class ScatterAdd(Op):
+    """The adjoint of GetItem: zeros of `shape` with g added at `index`. Exists so that gradients
+    of indexing can themselves be differentiated."""
+
+    __slots__ = ("index", "shape")
+
+    def __init__(self, index, shape):
+        self.index, self.shape = index, shape
+
+    def forward(self, g):
+        return _scatter_add(g, self.index, self.shape)
+
+    def backward(self, gy, y, g):
+        return gy[self.index]
+
+    def params(self):
+        return {"index": _show_index(self.index), "shape": self.shape}
+
+
+def _show_index(index):
+    parts = index if isinstance(index, tuple) else (index,)
+    shown = []
+    for p in parts:
+        if isinstance(p, slice):
+            shown.append(":".join("" if v is None else str(v) for v in (p.start, p.stop, p.step))
+                         .rstrip(":") or ":")
+        elif isinstance(p, np.ndarray):
+            shown.append(f"<{p.dtype} array {p.shape}>")
+        else:
+            shown.append(repr(p))
+    return "[" + ", ".join(shown) + "]"
+
+
+class Concatenate(Op):
+    __slots__ = ("axis",)
+
+    def __init__(self, axis=0):
+        self.axis = axis
+
+    def forward(self, *xs):
+        return np.concatenate(xs, axis=self.axis)
+
+    def backward(self, gy, y, *xs):
+        axis = self.axis % gy.ndim
+        grads, start = [], 0
+        for i, x in enumerate(xs):
+            stop = start + np.shape(x)[axis]
+            grads.append(gy[(slice(None),) * axis + (slice(start, stop),)] if self.needs(i) else None)
+            start = stop
+        return tuple(grads)
+
+
+class Stack(Op):
+    __slots__ = ("axis",)
+
+    def __init__(self, axis=0):
+        self.axis = axis
+
+    def forward(self, *xs):
+        return np.stack(xs, axis=self.axis)
+
+    def backward(self, gy, y, *xs):
+        axis = self.axis % gy.ndim
+        return tuple(gy[(slice(None),) * axis + (i,)] if self.needs(i) else None
+                     for i in range(len(xs)))

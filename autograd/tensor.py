@@ -1,0 +1,324 @@
+"""Tensor: an ndarray that remembers how it was computed.
+
+`data` holds the values; `grad_fn` is the op that produced the tensor (None for a leaf); `grad` is
+filled in by `backward()`. Every operator delegates to an op in `autograd.ops`, so this file is only
+the user-facing surface.
+"""
+import numpy as np
+
+_FLOAT_KINDS = "f"
+
+
+def _as_array(data, dtype=None):
+    if isinstance(data, Tensor):
+        data = data.data
+    arr = np.array(data, dtype=dtype)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(
+            f"Tensor data must be numbers (bool, int or float); got dtype {arr.dtype} "
+            f"from {type(data).__name__}")
+    return arr
+
+
+class Tensor:
+    __slots__ = ("data", "grad", "_requires_grad", "name", "grad_fn", "_version",
+                 "_retains_grad", "__weakref__")
+
+    # ndarray's operators defer to ours (np.ndarray + Tensor gives a Tensor)
+    __array_priority__ = 1000
+
+    def __init__(self, data, requires_grad=False, name=None, dtype=None):
+        self.data = _as_array(data, dtype)
+        self.grad = None
+        self.grad_fn = None
+        self.name = name
+        self._version = 0
+        self._retains_grad = False
+        self._requires_grad = False
+        self.requires_grad = requires_grad
+
+    @classmethod
+    def _make(cls, data):
+        """Wrap an ndarray without copying or checking (the ops' fast path)."""
+        t = object.__new__(Tensor)
+        t.data = data
+        t.grad = None
+        t.grad_fn = None
+        t.name = None
+        t._version = 0
+        t._retains_grad = False
+        t._requires_grad = False
+        return t
+
+    # -- attributes ---------------------------------------------------------------------------
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        if flag and self.data.dtype.kind not in _FLOAT_KINDS:
+            raise TypeError(
+                f"only floating-point tensors can require grad; this one has dtype "
+                f"{self.data.dtype}. Convert first, e.g. Tensor(x, dtype=np.float64, requires_grad=True)")
+        if not flag and self.grad_fn is not None:
+            raise RuntimeError("requires_grad can only be switched off on a leaf; use detach()")
+        self._requires_grad = bool(flag)
+
+    def requires_grad_(self, flag=True):
+        self.requires_grad = flag
+        return self
+
+    shape = property(lambda self: self.data.shape)
+    dtype = property(lambda self: self.data.dtype)
+    ndim = property(lambda self: self.data.ndim)
+    size = property(lambda self: self.data.size)
+    is_leaf = property(lambda self: self.grad_fn is None)
+    version = property(lambda self: self._version, doc="Bumped by every in-place change.")
+
+    @property
+    def T(self):
+        return _ops.transpose(self)
+
+    # -- autograd -----------------------------------------------------------------------------
+    def backward(self, grad=None, retain_graph=False):
+        """Accumulate d(self)/d(leaf) into every leaf's `.grad` (and into `.grad` of tensors that
+        called `retain_grad()`)."""
+        if not self._requires_grad:
+            raise RuntimeError(
+                "backward() on a tensor that does not require grad: none of the tensors it was "
+                "computed from has requires_grad=True (or it was computed under no_grad())")
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward() without a gradient needs a scalar output, but this tensor has "
+                    f"shape {self.shape}; reduce it first (e.g. loss.sum() or loss.mean()) or "
+                    f"pass grad= an array of shape {self.shape}")
+            grad = np.ones_like(self.data)
+        else:
+            grad = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
+            if grad.shape != self.shape:
+                raise ValueError(f"backward(grad=...): grad has shape {grad.shape} but the "
+                                 f"tensor has shape {self.shape}; they must match")
+        _graph.run_backward([self], [grad], retain_graph=retain_graph)
+
+    def retain_grad(self):
+        """Keep the gradient of this intermediate tensor in `.grad` after backward."""
+        if self.grad_fn is not None:
+            self._retains_grad = True
+        return self
+
+    def detach(self):
+        """The same values (shared, not copied), cut off from the graph."""
+        return Tensor._make(self.data)
+
+    def item(self):
+        return self.data.item()
+
+    def numpy(self):
+        return self.data
+
+    def __array__(self, dtype=None, copy=None):
+        # np.asarray(t) is the explicit way out of the graph
+        if dtype is not None and dtype != self.data.dtype:
+            return self.data.astype(dtype)
+        return self.data.copy() if copy else self.data
+
+    def __float__(self):
+        return float(self.data)
+
+    def __int__(self):
+        return int(self.data)
+
+    def __index__(self):
+        return self.data.__index__()
+
+    def __bool__(self):
+        return bool(self.data)
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __iter__(self):
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self.data)))
+
+    __hash__ = object.__hash__  # tensors are dict keys by identity, like PyTorch's
+
+    def __repr__(self):
+        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        extras = []
+        if self.data.dtype not in (np.float64, np.int64, np.bool_):
+            extras.append(f"dtype={self.data.dtype}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn={self.grad_fn.name}")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        if self.name:
+            extras.append(f"name={self.name!r}")
+        return "tensor(" + ", ".join([body] + extras) + ")"
+
+    # -- in-place updates (values only, never recorded) ---------------------------------------
+    def _inplace(self, ufunc, other):
+        if self._requires_grad and _graph.is_grad_enabled():
+            raise RuntimeError(
+                f"in-place change of a tensor {_describe(self)} that requires grad, while grad "
+                "mode is on; do parameter updates inside `with no_grad():`")
+        other = other.data if isinstance(other, Tensor) else other
+        ufunc(self.data, other, out=self.data, casting="same_kind")
+        self._version += 1
+        return self
+
+    def add_(self, other, alpha=1):
+        return self._inplace(np.add, other if alpha == 1 else np.multiply(_data(other), alpha))
+
+    def sub_(self, other, alpha=1):
+        return self._inplace(np.subtract, other if alpha == 1 else np.multiply(_data(other), alpha))
+
+    def mul_(self, other):
+        return self._inplace(np.multiply, other)
+
+    def div_(self, other):
+        return self._inplace(np.divide, other)
+
+    def copy_(self, other):
+        return self._inplace(lambda a, b, out, casting: np.copyto(out, b, casting=casting), other)
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def fill_(self, value):
+        return self._inplace(lambda a, b, out, casting: out.fill(b), value)
+
+    def _augmented(self, ufunc, fn, other):
+        # Inside a graph, `x += y` rebinds x to a new tensor (recorded like x = x + y), so values
+        # saved for backward stay intact; outside any graph it updates the values in place.
+        if _graph.is_grad_enabled() and (
+                self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
+            if self._requires_grad and self.grad_fn is None:
+                raise RuntimeError(
+                    f"in-place change of a leaf tensor {_describe(self)} that requires grad; "
+                    "update parameters inside `with no_grad():`")
+            return fn(self, other)
+        return self._inplace(ufunc, other)
+
+    def __iadd__(self, other):
+        return self._augmented(np.add, _ops.add, other)
+
+    def __isub__(self, other):
+        return self._augmented(np.subtract, _ops.subtract, other)
+
+    def __imul__(self, other):
+        return self._augmented(np.multiply, _ops.multiply, other)
+
+    def __itruediv__(self, other):
+        return self._augmented(np.divide, _ops.divide, other)
+
+    def __setitem__(self, index, value):
+        if _graph.is_grad_enabled() and (
+                self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
+            raise RuntimeError(
+                f"item assignment into a tensor {_describe(self)} that is part of a graph is "
+                "not supported: build a new tensor instead, e.g. x = x / x.sum(axis=1, "
+                "keepdims=True), where(mask, a, b) or concatenate([...]); or assign under "
+                "no_grad() if no gradient should flow")
+        self.data[_index_data(index)] = _data(value)
+        self._version += 1
+
+    # -- operators ----------------------------------------------------------------------------
+    def __add__(self, other): return _ops.add(self, other)
+    def __radd__(self, other): return _ops.add(other, self)
+    def __sub__(self, other): return _ops.subtract(self, other)
+    def __rsub__(self, other): return _ops.subtract(other, self)
+    def __mul__(self, other): return _ops.multiply(self, other)
+    def __rmul__(self, other): return _ops.multiply(other, self)
+    def __truediv__(self, other): return _ops.divide(self, other)
+    def __rtruediv__(self, other): return _ops.divide(other, self)
+    def __pow__(self, other): return _ops.power(self, other)
+    def __rpow__(self, other): return _ops.power(other, self)
+    def __matmul__(self, other): return _ops.matmul(self, other)
+    def __rmatmul__(self, other): return _ops.matmul(other, self)
+    def __neg__(self): return _ops.negative(self)
+    def __pos__(self): return self
+    def __abs__(self): return _ops.abs(self)
+    def __getitem__(self, index): return _ops.getitem(self, index)
+
+    # comparisons: values only, no gradient
+    def __lt__(self, other): return Tensor._make(self.data < _data(other))
+    def __le__(self, other): return Tensor._make(self.data <= _data(other))
+    def __gt__(self, other): return Tensor._make(self.data > _data(other))
+    def __ge__(self, other): return Tensor._make(self.data >= _data(other))
+    def __eq__(self, other): return Tensor._make(np.asarray(self.data == _data(other)))
+    def __ne__(self, other): return Tensor._make(np.asarray(self.data != _data(other)))
+
+    # -- math methods -------------------------------------------------------------------------
+    def exp(self): return _ops.exp(self)
+    def log(self): return _ops.log(self)
+    def sqrt(self): return _ops.sqrt(self)
+    def abs(self): return _ops.abs(self)
+    def sin(self): return _ops.sin(self)
+    def cos(self): return _ops.cos(self)
+    def tanh(self): return _ops.tanh(self)
+    def sigmoid(self): return _ops.sigmoid(self)
+    def relu(self): return _ops.relu(self)
+    def leaky_relu(self, slope=0.01): return _ops.leaky_relu(self, slope)
+    def clip(self, lo=None, hi=None): return _ops.clip(self, lo, hi)
+    def softmax(self, axis=-1): return _ops.softmax(self, axis)
+    def log_softmax(self, axis=-1): return _ops.log_softmax(self, axis)
+    def logsumexp(self, axis=-1, keepdims=False): return _ops.logsumexp(self, axis, keepdims)
+    def sum(self, axis=None, keepdims=False): return _ops.sum(self, axis, keepdims)
+    def mean(self, axis=None, keepdims=False): return _ops.mean(self, axis, keepdims)
+    def max(self, axis=None, keepdims=False): return _ops.max(self, axis, keepdims)
+    def min(self, axis=None, keepdims=False): return _ops.min(self, axis, keepdims)
+    def var(self, axis=None, ddof=0, keepdims=False): return _ops.var(self, axis, ddof, keepdims)
+    def std(self, axis=None, ddof=0, keepdims=False): return _ops.std(self, axis, ddof, keepdims)
+    def matmul(self, other): return _ops.matmul(self, other)
+    def dot(self, other): return _ops.dot(self, other)
+    def astype(self, dtype): return _ops.astype(self, dtype)
+    def flatten(self): return _ops.reshape(self, (-1,))
+    def ravel(self): return _ops.reshape(self, (-1,))
+    def squeeze(self, axis=None): return _ops.squeeze(self, axis)
+    def swapaxes(self, a, b): return _ops.swapaxes(self, a, b)
+
+    def reshape(self, *shape):
+        return _ops.reshape(self, shape[0] if len(shape) == 1 else shape)
+
+    def transpose(self, *axes):
+        return _ops.transpose(self, axes[0] if len(axes) == 1 else (axes or None))
+
+    def argmax(self, axis=None): return self.data.argmax(axis)
+    def argmin(self, axis=None): return self.data.argmin(axis)
+
+    # NumPy protocols: NumPy functions called on Tensors stay in the graph
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        return _numpy_api.dispatch_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        return _numpy_api.dispatch_function(func, args, kwargs)
+
+
+def tensor(data, requires_grad=False, name=None, dtype=None):
+    """Same as `Tensor(...)`."""
+    return Tensor(data, requires_grad=requires_grad, name=name, dtype=dtype)
+
+
+def _data(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _index_data(index):
+    if isinstance(index, tuple):
+        return tuple(_data(i) for i in index)
+    return _data(index)
+
+
+def _describe(t):
+    return f"'{t.name}'" if t.name else f"of shape {t.shape}"
+
+
+from . import graph as _graph  # noqa: E402  (these import Tensor from this module)
+from . import ops as _ops  # noqa: E402
+from . import numpy_api as _numpy_api  # noqa: E402
