@@ -15,7 +15,7 @@ import threading
 
 import numpy as np
 
-from .tensor import Tensor
+from .tensor import CLOCK, Tensor
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -115,7 +115,7 @@ class Op:
     output in place afterwards is caught.
     """
 
-    __slots__ = ("inputs", "_versions", "_trace")
+    __slots__ = ("inputs", "_clock", "_trace")
     uses_output = False
 
     def forward(self, *xs):
@@ -152,15 +152,16 @@ class Op:
         if type(y) is not np.ndarray:
             y = np.asarray(y)
         out = Tensor._make(y)
-        if _mode.grad_enabled:
+        mode = _mode
+        if mode.grad_enabled:
             for x in inputs:
                 if isinstance(x, Tensor) and x._requires_grad:
                     self.inputs = inputs
-                    self._versions = [x._version if isinstance(x, Tensor) else 0 for x in inputs]
+                    self._clock = CLOCK[0]
                     out.grad_fn = self
                     out._requires_grad = True
                     break
-        if _mode.anomaly:
+        if mode.anomaly:
             self._trace = _user_line()
             _check_finite(y, "the forward output", self)
         return out
@@ -223,17 +224,17 @@ def _describe(t):
     return f"'{t.name}'" if t.name else f"of shape {t.shape}"
 
 
-def _check_versions(t, fn):
+def _check_unchanged(t, fn):
     """In-place changes after the forward pass would make backward use the wrong numbers."""
-    for x, v in zip(fn.inputs, fn._versions):
-        if isinstance(x, Tensor) and x._version != v:
+    for x in fn.inputs:
+        if isinstance(x, Tensor) and x._stamp > fn._clock:
             where = f" (created at {fn._trace})" if hasattr(fn, "_trace") else ""
             raise RuntimeError(
-                f"the tensor {_describe(x)} was modified in place (version {v} -> {x._version}) "
-                f"after {fn.name}{where} used it in the forward pass, so its gradient would be "
-                "computed from the new values. Compute every gradient (call backward) before "
-                "updating any parameter, or use an out-of-place update.")
-    if fn.uses_output and t._version != 0:
+                f"the tensor {_describe(x)} was modified in place after {fn.name}{where} used it "
+                "in the forward pass, so its gradient would be computed from the new values. "
+                "Compute every gradient (call backward) before updating any parameter, or use "
+                "an out-of-place update.")
+    if fn.uses_output and t._stamp > fn._clock:
         raise RuntimeError(
             f"the output {_describe(t)} of {fn.name} was modified in place after the forward "
             "pass, but its backward needs the original values.")
@@ -272,7 +273,8 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
                 captured[wanted[id(t)]] = g
             if fn is None:
                 continue
-            _check_versions(t, fn)
+            if fn._clock != CLOCK[0]:  # something was changed in place since fn was recorded
+                _check_unchanged(t, fn)
             inputs = fn.inputs
             if create_graph:
                 gxs = fn.backward(g, t, *inputs)

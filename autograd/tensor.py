@@ -21,7 +21,7 @@ def _as_array(data, dtype=None):
 
 
 class Tensor:
-    __slots__ = ("data", "grad", "_requires_grad", "name", "grad_fn", "_version",
+    __slots__ = ("data", "grad", "_requires_grad", "name", "grad_fn", "_version", "_stamp",
                  "_retains_grad", "__weakref__")
 
     # ndarray's operators defer to ours (np.ndarray + Tensor gives a Tensor)
@@ -32,7 +32,7 @@ class Tensor:
         self.grad = None
         self.grad_fn = None
         self.name = name
-        self._version = 0
+        self._version = self._stamp = 0
         self._retains_grad = False
         self._requires_grad = False
         self.requires_grad = requires_grad
@@ -45,7 +45,7 @@ class Tensor:
         t.grad = None
         t.grad_fn = None
         t.name = None
-        t._version = 0
+        t._version = t._stamp = 0
         t._retains_grad = False
         t._requires_grad = False
         return t
@@ -169,7 +169,7 @@ class Tensor:
                 "mode is on; do parameter updates inside `with no_grad():`")
         other = other.data if isinstance(other, Tensor) else other
         ufunc(self.data, other, out=self.data, casting="same_kind")
-        self._version += 1
+        _mark_changed(self)
         return self
 
     def add_(self, other, alpha=1):
@@ -226,7 +226,7 @@ class Tensor:
                 "keepdims=True), where(mask, a, b) or concatenate([...]); or assign under "
                 "no_grad() if no gradient should flow")
         self.data[_index_data(index)] = _data(value)
-        self._version += 1
+        _mark_changed(self)
 
     # -- operators ----------------------------------------------------------------------------
     def __add__(self, other): return _ops.add(self, other)
@@ -298,6 +298,18 @@ class Tensor:
 
     def __array_function__(self, func, types, args, kwargs):
         return _numpy_api.dispatch_function(func, args, kwargs)
+
+
+# In-place changes are stamped with a global clock. An op remembers the clock when it was
+# recorded; at backward, an input stamped later was changed after the op saw it. One int per op,
+# instead of a version per input.
+CLOCK = [0]
+
+
+def _mark_changed(t):
+    CLOCK[0] += 1
+    t._stamp = CLOCK[0]
+    t._version += 1
 
 
 def tensor(data, requires_grad=False, name=None, dtype=None):

@@ -14,10 +14,15 @@ from .reduce import Max, Min, Sum, _normalize_axis
 from .shape import BroadcastTo, Concatenate, GetItem, Reshape, Stack, Transpose
 
 
+_PY_NUMBERS = (float, int, bool)
+
+
 def _operand(x):
     """Tensors pass; Python numbers stay Python numbers (so they never change an array's dtype,
     as in NumPy); anything else becomes an ndarray."""
-    if isinstance(x, (Tensor, numbers.Number)) and not isinstance(x, np.ndarray):
+    if type(x) in _PY_NUMBERS or isinstance(x, Tensor):
+        return x
+    if isinstance(x, numbers.Number):  # NumPy scalars: NumPy's own dtype rules apply
         return x
     arr = np.asarray(x)
     if arr.dtype.kind not in "biuf":

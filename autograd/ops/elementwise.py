@@ -1,14 +1,12 @@
-"""Elementwise ops: arithmetic, exp/log, trigonometry, comparisons-with-gradient (maximum, where).
+"""Elementwise ops: arithmetic, exp/log, trigonometry, maximum/minimum, where, clip.
 
 Binary ops broadcast like NumPy, so their backward sums each gradient back to its input's shape.
+An input's `.shape` is read only when it needs a gradient: it is then an ndarray or a Tensor,
+never a Python number.
 """
 import numpy as np
 
 from ..graph import Op, sum_to
-
-
-def _shape(x):
-    return np.shape(x)
 
 
 class Add(Op):
@@ -18,7 +16,8 @@ class Add(Op):
         return a + b
 
     def backward(self, gy, y, a, b):
-        return sum_to(gy, _shape(a)), sum_to(gy, _shape(b))
+        return (sum_to(gy, a.shape) if self.needs(0) else None,
+                sum_to(gy, b.shape) if self.needs(1) else None)
 
 
 class Subtract(Op):
@@ -28,7 +27,8 @@ class Subtract(Op):
         return a - b
 
     def backward(self, gy, y, a, b):
-        return sum_to(gy, _shape(a)), (sum_to(-gy, _shape(b)) if self.needs(1) else None)
+        return (sum_to(gy, a.shape) if self.needs(0) else None,
+                sum_to(-gy, b.shape) if self.needs(1) else None)
 
 
 class Multiply(Op):
@@ -38,8 +38,8 @@ class Multiply(Op):
         return a * b
 
     def backward(self, gy, y, a, b):
-        return (sum_to(gy * b, _shape(a)) if self.needs(0) else None,
-                sum_to(gy * a, _shape(b)) if self.needs(1) else None)
+        return (sum_to(gy * b, a.shape) if self.needs(0) else None,
+                sum_to(gy * a, b.shape) if self.needs(1) else None)
 
 
 class Divide(Op):
@@ -50,8 +50,8 @@ class Divide(Op):
 
     def backward(self, gy, y, a, b):
         ga = gy / b
-        return (sum_to(ga, _shape(a)) if self.needs(0) else None,
-                sum_to(-ga * a / b, _shape(b)) if self.needs(1) else None)
+        return (sum_to(ga, a.shape) if self.needs(0) else None,
+                sum_to(-ga * a / b, b.shape) if self.needs(1) else None)
 
 
 class Power(Op):
@@ -61,11 +61,11 @@ class Power(Op):
         return a ** b
 
     def backward(self, gy, y, a, b):
-        ga = sum_to(gy * b * a ** (b - 1), _shape(a)) if self.needs(0) else None
+        ga = sum_to(gy * b * a ** (b - 1), a.shape) if self.needs(0) else None
         # d(a^b)/db = a^b log(a): only defined for a > 0 (0 where a == 0, like PyTorch)
         gb = None
         if self.needs(1):
-            gb = sum_to(gy * np.where(a > 0, y, 0) * np.log(np.where(a > 0, a, 1)), _shape(b))
+            gb = sum_to(gy * np.where(a > 0, y, 0) * np.log(np.where(a > 0, a, 1)), b.shape)
         return ga, gb
 
 
@@ -162,8 +162,8 @@ class Maximum(Op):
 
     def backward(self, gy, y, a, b):
         share = (a > b) + 0.5 * (a == b)  # a's share: 1, 1/2 or 0
-        return (sum_to(gy * share, _shape(a)) if self.needs(0) else None,
-                sum_to(gy * (1 - share), _shape(b)) if self.needs(1) else None)
+        return (sum_to(gy * share, a.shape) if self.needs(0) else None,
+                sum_to(gy * (1 - share), b.shape) if self.needs(1) else None)
 
 
 class Minimum(Op):
@@ -174,8 +174,8 @@ class Minimum(Op):
 
     def backward(self, gy, y, a, b):
         share = (a < b) + 0.5 * (a == b)
-        return (sum_to(gy * share, _shape(a)) if self.needs(0) else None,
-                sum_to(gy * (1 - share), _shape(b)) if self.needs(1) else None)
+        return (sum_to(gy * share, a.shape) if self.needs(0) else None,
+                sum_to(gy * (1 - share), b.shape) if self.needs(1) else None)
 
 
 class Where(Op):
@@ -190,8 +190,8 @@ class Where(Op):
         return np.where(self.cond, a, b)
 
     def backward(self, gy, y, a, b):
-        return (sum_to(np.where(self.cond, gy, 0), _shape(a)) if self.needs(0) else None,
-                sum_to(np.where(self.cond, 0, gy), _shape(b)) if self.needs(1) else None)
+        return (sum_to(np.where(self.cond, gy, 0), a.shape) if self.needs(0) else None,
+                sum_to(np.where(self.cond, 0, gy), b.shape) if self.needs(1) else None)
 
 
 class Clip(Op):
