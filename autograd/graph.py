@@ -149,9 +149,7 @@ class Op:
         except (ValueError, TypeError) as e:
             shapes = ", ".join(str(np.shape(x)) for x in xs)
             raise type(e)(f"{self.name}: {e} (input shapes: {shapes})") from None
-        if type(y) is not np.ndarray:
-            y = np.asarray(y)
-        out = Tensor._make(y)
+        out = Tensor._make(y if type(y) is np.ndarray else np.asarray(y))
         mode = _mode
         if mode.grad_enabled:
             for x in inputs:
@@ -289,7 +287,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
                 if gx.shape != x.data.shape:
                     raise RuntimeError(f"internal error: {fn.name}.backward gave a gradient of "
                                        f"shape {gx.shape} for an input of shape {x.shape}")
-                if gx.dtype != x.data.dtype:
+                if gx.dtype is not x.data.dtype and gx.dtype != x.data.dtype:
                     gx = gx.astype(x.data.dtype)
                 if anomaly:
                     _check_finite(gx.data if create_graph else gx, "the gradient", fn)

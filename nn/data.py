@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["DataLoader", "DatasetError", "mnist", "binary_mnist", "xor", "sine", "spirals",
-           "default_root", "MIRRORS", "MNIST_SHA256"]
+           "default_root", "MIRRORS", "MNIST_FILES", "MNIST_SHA256"]
 
 
 class DatasetError(RuntimeError):
@@ -210,7 +210,6 @@ def _fetch(url, name, folder):
     """
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".part")
     try:
-        os.fchmod(fd, 0o644)  # mkstemp makes it private; the cache is meant to be readable
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=TIMEOUT) as resp:
             total = int(resp.headers.get("Content-Length") or 0) or None
             bar = _progress_bar(total, f"downloading {name}.gz")
@@ -225,9 +224,10 @@ def _fetch(url, name, folder):
             out.flush()
             os.fsync(out.fileno())
         data = Path(tmp).read_bytes()
-        source = f"{name} downloaded from {url}"
+        source = "the downloaded file"  # _download prefixes the URL
         _parse_idx(_ungzip(data, source), name, source)
         final = folder / (name + ".gz" if data[:2] == b"\x1f\x8b" else name)
+        os.chmod(tmp, 0o644)  # mkstemp made it private; a data cache is meant to be shared
         os.replace(tmp, final)
     except BaseException:
         os.unlink(tmp)
