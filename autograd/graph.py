@@ -99,8 +99,8 @@ def _user_line():
 def _check_finite(array, what, op):
     if array.dtype.kind in "fc" and not np.isfinite(array).all():
         kind = "NaN" if np.isnan(array).any() else "inf"
-        raise FloatingPointError(
-            f"detect_anomaly: {kind} in {what} of {op.name}, created at {op._trace}")
+        created = getattr(op, "_trace", "a line outside detect_anomaly()")
+        raise FloatingPointError(f"detect_anomaly: {kind} in {what} of {op.name}, created at {created}")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -147,8 +147,7 @@ class Op:
         try:
             y = self.forward(*xs)
         except (ValueError, TypeError) as e:
-            shapes = ", ".join(str(np.shape(x)) for x in xs)
-            raise type(e)(f"{self.name}: {e} (input shapes: {shapes})") from None
+            raise type(e)(_forward_error(self, xs, e)) from None
         out = Tensor._make(y if type(y) is np.ndarray else np.asarray(y))
         mode = _mode
         if mode.grad_enabled:
@@ -163,6 +162,16 @@ class Op:
             self._trace = _user_line()
             _check_finite(y, "the forward output", self)
         return out
+
+
+def _forward_error(op, xs, error):
+    shapes = " and ".join(str(np.shape(x)) for x in xs)
+    if "broadcast" in str(error):
+        what = (f"shapes {shapes} cannot be broadcast together (NumPy's rule: line the shapes "
+                "up from the right; each pair of sizes must be equal, or one of them 1)")
+    else:
+        what = f"{error} (input shapes: {shapes})"
+    return f"{op.name}: {what}; at {_user_line()}"
 
 
 def _slot_names(cls):
