@@ -293,6 +293,8 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
             for x, gx in zip(inputs, gxs):
                 if gx is None or not (isinstance(x, Tensor) and x._requires_grad):
                     continue
+                if type(gx) is not np.ndarray and not create_graph:
+                    gx = np.asarray(gx)  # NumPy gives scalars, not 0-d arrays, for 0-d maths
                 if gx.shape != x.data.shape:
                     raise RuntimeError(f"internal error: {fn.name}.backward gave a gradient of "
                                        f"shape {gx.shape} for an input of shape {x.shape}")

@@ -103,6 +103,7 @@ def _new_drawing(**kwargs):
                                      f"<pre>{html.escape(self.source)}</pre>",
                     }
 
+        Drawing.__qualname__ = "Drawing"  # reads as autograd.viz.Drawing, not a local class
         _drawing_class = Drawing
     return _drawing_class(**kwargs)
 
@@ -156,10 +157,9 @@ def _values(a):
     """All values of a small array, one row per line for matrices."""
     a = np.asarray(a)
     if a.ndim == 0:
-        return _num(a)
-    text = np.array2string(a, separator=" ", max_line_width=60,
+        return _num(a.item())
+    return np.array2string(a, separator=" ", max_line_width=60,
                            formatter={"float_kind": _num, "int": _num, "bool": _num})
-    return text
 
 
 def _norm(a):
@@ -198,6 +198,14 @@ def _edge_text(g, max_elements):
     if g.size <= max_elements:
         return _values(g)
     return f"{_shape_text(g.shape)} \u2016g\u2016={_num(_norm(g), 3)}"
+
+
+def _constant_text(x, max_elements):
+    """A constant input (Python number or ndarray): its values, or its type and a summary."""
+    a = np.asarray(x)
+    if a.size <= max_elements:
+        return _values(a)
+    return f"{a.dtype} array {_shape_text(a.shape)}\n{_summary(a)}"
 
 
 def _shape_text(shape):
@@ -251,9 +259,9 @@ def _lines(text, color=None, mono=False, size=None):
     return f"<FONT{attrs}>{body}</FONT>" if attrs else body
 
 
-def _row(content, bgcolor=None, align="LEFT"):
+def _row(content, bgcolor=None):
     bg = f' BGCOLOR="{bgcolor}"' if bgcolor else ""
-    return f'<TR><TD ALIGN="{align}" BALIGN="LEFT"{bg}>{content}</TD></TR>'
+    return f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"{bg}>{content}</TD></TR>'
 
 
 def _table(rows, bgcolor, border_color, border=1):
@@ -267,7 +275,7 @@ def _table(rows, bgcolor, border_color, border=1):
 class _Graph:
     """The part of the graph reachable from some roots, in forward order (inputs before outputs).
 
-    `tensors` are every Tensor reached (leaves included); `ops` maps id(op) to (op, its output).
+    `tensors` are every Tensor reached (leaves included); a tensor's op is `tensor.grad_fn`.
     If the graph has more than `max_nodes` nodes, only those nearest the roots are kept: `hidden`
     counts the others and `boundary` lists kept tensors whose op was not drawn.
     """
@@ -383,6 +391,7 @@ class _View:
         self.numbers = {}        # id(op) -> step number in the backward pass
         self.skipped = set()     # ids of ops that backward never reached with a gradient
         self.current = None      # id(op) whose backward runs in this frame
+        self.thick = set()       # ids of tensors drawn with a thick border even if not flagged
         self.title = None
 
 
@@ -405,34 +414,42 @@ def _tensor_label(t, kind, view, show, max_elements, max_grad_norm):
                 rows.append(_row(_lines("grad " + text, color=bg, mono=True, size=10)))
         elif g is not None:
             flag = _grad_flag(g, max_grad_norm) if state == "shown" else None
-            color = COLOR["grad_partial"] if state == "partial" else COLOR["grad"]
+            # On a highlighted (coloured) row, red text would vanish: use black there.
+            color = (COLOR["grad_partial"] if state == "partial" else
+                     "#000000" if flag else COLOR["grad"])
             rows.append(_row(_lines("grad " + _array_text(g, max_elements), color=color,
                                     mono=True, size=10),
                              bgcolor=COLOR[flag] if flag else None))
-    border = COLOR[flag] if flag else COLOR["border"]
-    return _table(rows, bg, border, border=3 if flag else 1), flag
+    if flag:
+        return _table(rows, bg, COLOR[flag], border=3), flag
+    table = _table(rows, bg, COLOR["border"])
+    if id(t) in view.thick:
+        # backward_frames: this tensor is flagged (thick border) in a later frame. A thick
+        # border would make the node bigger and move the layout, so reserve the room with
+        # padding now: 2 * 2 padding + 2 * 1 border = 2 * 3 border.
+        table = f'<<TABLE BORDER="0" CELLPADDING="2" CELLSPACING="0"><TR><TD>{table[1:-1]}</TD></TR></TABLE>>'
+    return table, None
 
 
 def _op_label(op, view):
-    number = view.numbers.get(id(op))
-    head = f"<B>{_esc(op.name)}</B>"
-    if number is not None:
-        # A dark badge with the backward step number, in a table of its own so that a wide
-        # parameter line below cannot stretch it.
-        head = (f'<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1"><TR>'
-                f'<TD BGCOLOR="#37474f"><FONT COLOR="white"> <B>{number}</B> </FONT></TD>'
-                f'<TD> {head}</TD></TR></TABLE>')
-    rows = [f"<TR><TD>{head}</TD></TR>"]
-    span = 1
+    """The op's name, its parameters below it, and (draw_backward) a dark badge on the left with
+    its step number in the backward pass."""
+    text = f"<B>{_esc(op.name)}</B>"
     params = ", ".join(f"{k}={_short(v, 40)}" for k, v in op.params().items()
                        if not k.startswith("_"))
     if params:
-        rows.append(f'<TR><TD COLSPAN="{span}">{_lines(params, size=9)}</TD></TR>')
+        text += f'<BR ALIGN="LEFT"/>{_lines(params, size=9)}'
     if id(op) in view.skipped:
-        rows.append(f'<TR><TD COLSPAN="{span}">'
-                    f'{_lines("(no gradient reached it)", color=COLOR["muted"], size=9)}</TD></TR>')
-    return (f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2" CELLPADDING="1">'
-            f'{"".join(rows)}</TABLE>>')
+        text += f'<BR ALIGN="LEFT"/>{_lines("(no gradient reached it)", color=COLOR["muted"], size=9)}'
+    cells = f'<TD ALIGN="LEFT" BALIGN="LEFT">{text}</TD>'
+    number = view.numbers.get(id(op))
+    if number is not None:
+        # Fixed size: a cell otherwise takes a share of any spare width and looks stretched.
+        width = 12 + 8 * len(str(number))
+        cells = (f'<TD BGCOLOR="#37474f" FIXEDSIZE="TRUE" WIDTH="{width}" HEIGHT="18">'
+                 f'<FONT COLOR="white"><B>{number}</B></FONT></TD>' + cells)
+    return (f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="3" CELLPADDING="1">'
+            f'<TR>{cells}</TR></TABLE>>')
 
 
 def _build(graph, view, show, rankdir, max_elements, max_grad_norm, legend):
@@ -456,9 +473,7 @@ def _build(graph, view, show, rankdir, max_elements, max_grad_norm, legend):
         classes = ["tensor", kind] + ([f"grad-{flag}"] if flag else [])
         if flag:
             flags[flag] = flags.get(flag, 0) + 1
-        d.node(names[id(t)], label=label, shape="plain",
-               tooltip=_esc(t.name or f"{kind} {_shape_text(t.shape)}"),
-               **{"class": " ".join(classes)})
+        d.node(names[id(t)], label=label, shape="plain", **{"class": " ".join(classes)})
 
     n_const = 0
     for i, t in enumerate(graph.tensors):
@@ -486,11 +501,8 @@ def _build(graph, view, show, rankdir, max_elements, max_grad_norm, legend):
             else:
                 tail = f"c{n_const}"
                 n_const += 1
-                d.node(tail, label=_lines(_short(x if np.ndim(x) else np.asarray(x).item(), 40)
-                                          if np.size(x) <= max_elements
-                                          else _short(np.asarray(x))),
-                       shape="plaintext", fontsize="10", fontcolor=COLOR["muted"],
-                       **{"class": "constant"})
+                d.node(tail, label=_constant_text(x, max_elements), shape="plaintext",
+                       fontsize="10", fontcolor=COLOR["muted"], **{"class": "constant"})
             d.edge(tail, op_name, **_edge_attrs(view, op, k, x, max_elements, max_grad_norm))
         d.edge(op_name, names[id(t)], **{"class": "output"})
 
@@ -503,7 +515,8 @@ def _build(graph, view, show, rankdir, max_elements, max_grad_norm, legend):
         for t in graph.boundary:
             d.edge("collapsed", names[id(t)], style="dashed", **{"class": "collapsed"})
 
-    title = _legend(kinds if legend else (), flags, max_grad_norm, view.title)
+    # Frames leave the colour key out: a key row that appears mid-way would move the picture.
+    title = _legend(kinds if legend else (), flags if legend else {}, max_grad_norm, view.title)
     if title:
         d.attr(label=title, labelloc="t", labeljust="l")
     return d
@@ -524,7 +537,7 @@ def _edge_attrs(view, op, k, x, max_elements, max_grad_norm):
         attrs["label"] = f"<{_lines(text, color='white', mono=True, size=9)}>"
         return attrs
     flag = _grad_flag(g, max_grad_norm)
-    color = COLOR["nonfinite"] if flag == "nonfinite" else COLOR["grad"]
+    color = "#d50000" if flag == "nonfinite" else COLOR["grad"]
     attrs["label"] = f"<{_lines(text, color=color, mono=True, size=9)}>"
     attrs["class"] = "input grad" + (f" grad-{flag}" if flag else "")
     if state == "new":
@@ -548,7 +561,7 @@ def _legend(kinds, flags, max_grad_norm, title):
         return None
     rows = []
     if title:
-        rows.append(f'<TR><TD ALIGN="LEFT" COLSPAN="{max(len(parts), 1)}">{_lines(title)}</TD></TR>')
+        rows.append(f'<TR><TD ALIGN="LEFT" BALIGN="LEFT" COLSPAN="{max(len(parts), 1)}">{_lines(title)}</TD></TR>')
     if parts:
         rows.append("<TR>" + "".join(parts) + "</TR>")
     return (f'<<FONT POINT-SIZE="10"><TABLE BORDER="0" CELLBORDER="0" CELLSPACING="4" '
@@ -592,7 +605,8 @@ def _trace_backward(root, grad):
 
     The engine's order comes from `backward_order` (the op order is the grad_fns in it); each
     op's `backward(gy, y, *inputs)` is called on plain arrays, as an ordinary backward() does.
-    Nothing is stored in `.grad` and the graph is not freed. Returns (steps, skipped ops, totals:
+    Nothing is stored in `.grad` and the graph is not freed (callers build a _Graph first, which
+    checks that it was not freed already). Returns (steps, skipped ops, totals:
     id(tensor) -> its gradient).
     """
     if not isinstance(root, Tensor):
@@ -611,11 +625,7 @@ def _trace_backward(root, grad):
         if seed.shape != root.shape:
             raise ValueError(f"draw_backward(grad=...): grad has shape {seed.shape} but the "
                              f"tensor has shape {root.shape}")
-    _Graph._inputs(root) if root.grad_fn is not None else None  # a clear error if freed
-    try:
-        order = backward_order(root)
-    except RuntimeError as e:
-        raise GraphFreedError(f"cannot draw the backward pass: {e}") from None
+    order = backward_order(root)
     totals = {id(root): seed}
     steps, skipped = [], []
     with np.errstate(all="ignore"):  # NaN and inf are drawn, not warned about
@@ -695,13 +705,15 @@ def backward_frames(root, grad=None, show="both", rankdir="LR", max_elements=6, 
         for _, x, _ in step.edges:
             last[id(x)] = i
     final_text = {k: _array_text(g, max_elements) for k, g in totals.items()}
+    flagged = {k for k, g in totals.items() if _grad_flag(g, max_grad_norm)}
 
-    frames, running = [], {id(root): totals[id(root)]}
+    views, frames, running = [], [], {id(root): totals[id(root)]}
     edges_done = {}
     for i in range(len(steps) + 1):
         view = _View()
         view.numbers = numbers
         view.skipped = {id(op) for op in skipped}
+        view.thick = flagged
         new = set()
         if i > 0:
             step = steps[i - 1]
@@ -724,14 +736,21 @@ def backward_frames(root, grad=None, show="both", rankdir="LR", max_elements=6, 
                 view.edge_grads[key] = gx
                 view.edge_state[key] = ("new" if key in new else
                                         "shown" if key in edges_done else "hidden")
-        view.title = _frame_caption(i, steps, root, grad)
+        view.title = _frame_caption(i, steps, root, grad, running, last, max_grad_norm)
+        views.append(view)
+    # Every caption gets as many lines as the longest, so the title's height never moves the
+    # picture between frames.
+    height = max(v.title.count("\n") for v in views)
+    for view in views:
+        caption = view.title
+        view.title += "\n" * (height - caption.count("\n"))
         d = _build(graph, view, show, rankdir, max_elements, max_grad_norm, legend=False)
-        d.caption = view.title
+        d.caption = caption
         frames.append(d)
     return frames
 
 
-def _frame_caption(i, steps, root, grad):
+def _frame_caption(i, steps, root, grad, running, last, max_grad_norm):
     n = len(steps)
     if i == 0:
         if grad is not None:
@@ -748,8 +767,19 @@ def _frame_caption(i, steps, root, grad):
     else:
         count = len({id(x) for _, x, _ in step.edges})
         to = "its input" if count == 1 else f"{count} inputs"
-    return (f"step {i} of {n}: {step.op.name}.backward turns the gradient of {out} into "
+    text = (f"step {i} of {n}: {step.op.name}.backward turns the gradient of {out} into "
             f"gradients for {to} (thick arrows)")
+    # What is worth a second sentence: a sum still in progress, or a suspicious gradient.
+    notes = []
+    for x in {id(x): x for _, x, _ in step.edges}.values():
+        who = x.name or "an input"
+        if last.get(id(x), 0) > i:
+            notes.append(f"{who} is used again, so its gradient (grey) is not complete yet")
+        else:
+            flag = _grad_flag(running[id(x)], max_grad_norm)
+            if flag:
+                notes.append(f"{who} gets a {FLAG_TEXT[flag].format(max_grad_norm)}")
+    return text + "".join(f"\n{note}" for note in notes)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -769,7 +799,8 @@ def _inline_svg(drawing):
 
 def frames_html(frames, interval_ms=1200, title="Backprop, step by step"):
     """One self-contained HTML page (inline SVGs, a few lines of script) that steps through
-    `frames`: a slider, previous/next and play buttons, and the arrow keys. Needs Graphviz's `dot`
+    `frames`: a slider, previous/next and play buttons, and the arrow keys (each frame carries
+    its own caption). Needs Graphviz's `dot`
     to draw the SVGs. Displayed inline in Jupyter; save it with save_frames(frames, "x.html")."""
     if not frames:
         raise ValueError("frames_html: no frames to show")
@@ -777,18 +808,16 @@ def frames_html(frames, interval_ms=1200, title="Backprop, step by step"):
     panes = "\n".join(
         f'<div class="gg-frame" style="display:{"block" if i == 0 else "none"}">'
         f'{_inline_svg(f)}</div>' for i, f in enumerate(frames))
-    captions = [getattr(f, "caption", None) or f"frame {i}" for i, f in enumerate(frames)]
     script = f"""
 (function() {{
   var root = document.getElementById("{uid}");
   var frames = root.querySelectorAll(".gg-frame");
-  var slider = root.querySelector("input"), caption = root.querySelector(".gg-caption");
+  var slider = root.querySelector("input");
   var play = root.querySelector(".gg-play"), timer = null;
-  var captions = {_js_list(captions)};
   function show(i) {{
     i = Math.max(0, Math.min(frames.length - 1, i));
     for (var k = 0; k < frames.length; k++) frames[k].style.display = k === i ? "block" : "none";
-    slider.value = i; caption.textContent = captions[i];
+    slider.value = i;
   }}
   function stop() {{ clearInterval(timer); timer = null; play.textContent = "\\u25B6 play"; }}
   slider.oninput = function() {{ stop(); show(+slider.value); }};
@@ -816,17 +845,10 @@ def frames_html(frames, interval_ms=1200, title="Backprop, step by step"):
 <button class="gg-next" title="next step (right arrow)">&#9654;</button>
 <input type="range" min="0" max="{len(frames) - 1}" value="0" step="1" style="flex:1">
 </div>
-<div class="gg-caption" style="margin-bottom:6px;font-size:14px">{_esc(captions[0])}</div>
 {panes}
 </div>
 <script>{script}</script>"""
     return _HTML(body)
-
-
-def _js_list(strings):
-    import json
-    # json escapes quotes and newlines; "</" is broken up so a caption cannot end the script
-    return json.dumps(list(strings)).replace("</", "<\\/")
 
 
 def save_frames(frames, path, format=None, interval_ms=1200):
@@ -900,12 +922,12 @@ def draw_layers(module, rankdir="TB", name=None):
             sub.attr(label=f"<<B>{_esc(label)}</B>  <FONT POINT-SIZE=\"9\">{n:,} parameters"
                            f"</FONT>>", labeljust="l", style="rounded,dashed",
                      color=COLOR["border"], fontname=FONT)
+            if own.get(path):
+                # A container's own parameters are used somewhere in its forward(), which a
+                # drawing cannot know: a box beside the layers, not in their chain of arrows.
+                sub.node(new_id(), label=_layer_label(mod, "own parameters", own[path]),
+                         shape="plain", **{"class": "layer own"})
             ends = []
-            if own.get(path):  # a container with parameters of its own
-                node = new_id()
-                sub.node(node, label=_layer_label(mod, "(own parameters)", own[path]),
-                         shape="plain", **{"class": "layer"})
-                ends.append((node, node))
             for cname, child in children:
                 cpath = f"{path}.{cname}" if path else cname
                 ends.append(add(sub, child, cpath, f"{cname}: {type(child).__name__}"))
@@ -920,7 +942,9 @@ def draw_layers(module, rankdir="TB", name=None):
     d.node("output", shape="plaintext", fontcolor=COLOR["muted"])
     d.edge("input", first)
     d.edge(last, "output")
-    d.attr(label=f"<<B>{_esc(top)}</B>: {total:,} parameters>", labelloc="t", labeljust="l")
+    if not (hasattr(module, "named_children") and list(module.named_children())):
+        # A container's frame already carries its name and count; a single layer needs a title.
+        d.attr(label=f"<<B>{_esc(top)}</B>: {total:,} parameters>", labelloc="t", labeljust="l")
     return d
 
 
@@ -941,6 +965,8 @@ def _layer_label(mod, title, params):
     for pname, p in params:
         shape = p.shape if hasattr(p, "shape") else np.shape(p)
         dtype = getattr(p, "dtype", "")
-        rows.append(_row(_lines(f"{pname} {_shape_text(shape)} {dtype}", mono=True, size=10),
+        count = int(np.prod(shape, dtype=np.int64))
+        rows.append(_row(_lines(f"{pname} {_shape_text(shape)} {dtype}", mono=True, size=10)
+                         + "  " + _lines(f"{count:,}", size=9, color=COLOR["muted"]),
                          bgcolor=COLOR["parameter"]))
     return _table(rows, "#ffffff" if params else COLOR["op"], COLOR["border"])
