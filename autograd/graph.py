@@ -258,7 +258,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
     order = backward_order(*roots)
     grads = {}
     for r, g in zip(roots, root_grads):
-        grads[id(r)] = g if id(r) not in grads else grads[id(r)] + g
+        grads[id(r)] = g if id(r) not in grads else _plus(grads[id(r)], g)
     wanted = {id(t): i for i, t in enumerate(capture)} if capture is not None else None
     captured = [None] * len(capture) if capture is not None else None
     owned = set()  # ids of gradient buffers this pass created, so safe to add into in place
@@ -307,7 +307,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
                 if prev is None:
                     grads[k] = gx
                 elif create_graph or k not in owned:
-                    grads[k] = prev + gx
+                    grads[k] = _plus(prev, gx)
                     owned.add(k)
                 else:
                     prev += gx
@@ -323,4 +323,10 @@ def _store_grad(t, g):
     several tensors (x + y hands the same array to both)."""
     if not g.flags.writeable:  # e.g. a broadcast view from sum's backward
         g = g.copy()
-    t.grad = g if t.grad is None else t.grad + g
+    t.grad = g if t.grad is None else _plus(t.grad, g)
+
+
+def _plus(a, b):
+    """a + b, kept an ndarray for 0-d arrays too (NumPy would return a scalar)."""
+    s = a + b
+    return np.asarray(s) if isinstance(s, np.generic) else s

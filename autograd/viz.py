@@ -686,7 +686,7 @@ def draw_backward(root, grad=None, show="both", rankdir="LR", max_elements=6, ma
 
 
 def backward_frames(root, grad=None, show="both", rankdir="LR", max_elements=6, max_nodes=500,
-                    max_grad_norm=1e3):
+                    max_grad_norm=1e3, max_frames=200):
     """The backward pass of `root` as a list of pictures, one per step, to step through.
 
     Frame 0 shows the forward graph and the starting gradient (1 for a scalar output). Frame k
@@ -694,10 +694,18 @@ def backward_frames(root, grad=None, show="both", rankdir="LR", max_elements=6, 
     the gradients it just sent back drawn thicker, and every gradient known so far shown. A grey
     gradient is still being summed: more ops will add to it. Every frame has the same layout, so
     stepping through them reads like an animation: pass them to frames_html() (Jupyter shows the
-    result inline) or save_frames().
+    result inline) or save_frames(). Each frame's `.caption` holds its caption as text.
+
+    Stepping through is for small graphs: more than `max_frames` steps raise a ValueError rather
+    than build thousands of pictures.
     """
     graph = _Graph([root], max_nodes)
     steps, skipped, totals = _trace_backward(root, grad)
+    if len(steps) + 1 > max_frames:
+        raise ValueError(
+            f"backward_frames: this backward pass has {len(steps)} steps, which would make "
+            f"{len(steps) + 1} pictures (max_frames={max_frames}). Step through a smaller graph, "
+            "use draw_backward() for the whole pass in one picture, or raise max_frames.")
     numbers = {id(s.op): i for i, s in enumerate(steps, 1)}
     # When does each tensor's gradient become final? After the last step that adds to it.
     last = {id(root): 0}
