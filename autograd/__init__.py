@@ -16,10 +16,12 @@ from .ops import (abs, add, astype, broadcast_to, clip, concatenate, cos, divide
                   relu, reshape, sigmoid, sin, softmax, sqrt, square, squeeze, stack, std,
                   subtract, sum, swapaxes, tanh, transpose, var, where)
 from .functional import grad, hessian, jacobian, value_and_grad
-from . import graph
+from .viz import backward_frames, draw, draw_backward
+from . import graph, viz
 
 __all__ = [
-    "Tensor", "tensor", "Op", "backward_order", "sum_to", "graph",
+    "Tensor", "tensor", "Op", "backward_order", "sum_to", "graph", "viz",
+    "draw", "draw_backward", "backward_frames",
     "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
     "grad", "value_and_grad", "jacobian", "hessian",
     "abs", "add", "astype", "broadcast_to", "clip", "concatenate", "cos", "divide", "dot", "exp",

@@ -1,21 +1,21 @@
 """Pictures of the graph, and of backprop flowing through it.
 
-    draw(*roots)                 the graph the forward pass recorded: a box per tensor, a rounded box
-                                 per op, arrows in the forward direction (inputs -> op -> output)
-    draw_backward(root)          the same picture annotated for the backward pass: every op numbered
-                                 in the order the engine runs its backward, every arrow labelled with
-                                 the gradient flowing back along it, and tensors whose gradient is
-                                 zero, NaN/inf or exploding highlighted
-    backward_frames(root)        one picture per backward step, to step through backprop
-    frames_html(frames)          those pictures as a self-contained HTML page with a slider
-    save_frames(frames, path)    ... written to a .html file, or as numbered image files
-    draw_layers(module)          a model as its layers with their parameter shapes (nn's
-                                 `Module.draw()` calls it)
+    draw(*roots)               the graph the forward pass recorded: a box per tensor, a rounded box
+                               per op, arrows in the forward direction (inputs -> op -> output)
+    draw_backward(root)        the same picture annotated for the backward pass: every op numbered
+                               in the order the engine runs its backward, every arrow labelled with
+                               the gradient flowing back along it, and tensors whose gradient is
+                               zero, NaN/inf or exploding highlighted
+    backward_frames(root)      one picture per backward step, to step through backprop
+    frames_html(frames)        those pictures as a self-contained HTML page with a slider
+    save_frames(frames, path)  ... written to a .html file, or as numbered image files
+    draw_layers(module)        a model as its layers with their parameter shapes (nn's
+                               `Module.draw()` calls it)
 
-Each drawing function returns a `graphviz.Digraph`: DOT source, which needs nothing to build. Turning
-it into an image needs Graphviz's `dot` program (apt install graphviz / brew install graphviz / conda
-install graphviz). Without `dot`, a drawing shown in Jupyter falls back to its DOT text, and an
-explicit `.render()` or `.pipe()` raises an error that says what to install.
+Each drawing function returns a `graphviz.Digraph`: DOT source, which needs nothing to build.
+Turning it into an image needs Graphviz's `dot` program (apt install graphviz / brew install
+graphviz / conda install graphviz). Without `dot`, a drawing shown in Jupyter falls back to its
+DOT text, and an explicit `.render()` or `.pipe()` raises an error that says what to install.
 
 Drawing walks the graph through each op's `inputs`. An ordinary `backward()` frees those links as it
 goes (to save memory), so draw *before* calling backward, or call `backward(retain_graph=True)`.
@@ -35,7 +35,8 @@ from .tensor import Tensor
 __all__ = ["draw", "draw_backward", "backward_frames", "frames_html", "save_frames",
            "draw_layers", "GraphFreedError", "DotNotFoundError"]
 
-INSTALL_DOT = "install Graphviz's dot: apt install graphviz / brew install graphviz / conda install graphviz"
+INSTALL_DOT = ("install Graphviz's dot: apt install graphviz / brew install graphviz / "
+               "conda install graphviz")
 
 
 class GraphFreedError(RuntimeError):
@@ -75,8 +76,8 @@ def _new_drawing(**kwargs):
         class Drawing(graphviz.Digraph):
             """A graphviz.Digraph that explains itself when Graphviz's `dot` is missing.
 
-            Jupyter shows it as an SVG image; without `dot` it shows the DOT text and a one-line hint
-            instead of a traceback. `.pipe()` and `.render()` (and so `.view()`) raise
+            Jupyter shows it as an SVG image; without `dot` it shows the DOT text and a one-line
+            hint instead of a traceback. `.pipe()` and `.render()` (and so `.view()`) raise
             DotNotFoundError, which says what to install.
             """
 
@@ -427,7 +428,8 @@ def _tensor_label(t, kind, view, show, max_elements, max_grad_norm):
         # backward_frames: this tensor is flagged (thick border) in a later frame. A thick
         # border would make the node bigger and move the layout, so reserve the room with
         # padding now: 2 * 2 padding + 2 * 1 border = 2 * 3 border.
-        table = f'<<TABLE BORDER="0" CELLPADDING="2" CELLSPACING="0"><TR><TD>{table[1:-1]}</TD></TR></TABLE>>'
+        table = (f'<<TABLE BORDER="0" CELLPADDING="2" CELLSPACING="0"><TR><TD>{table[1:-1]}'
+                 f'</TD></TR></TABLE>>')
     return table, None
 
 
@@ -440,7 +442,8 @@ def _op_label(op, view):
     if params:
         text += f'<BR ALIGN="LEFT"/>{_lines(params, size=9)}'
     if id(op) in view.skipped:
-        text += f'<BR ALIGN="LEFT"/>{_lines("(no gradient reached it)", color=COLOR["muted"], size=9)}'
+        note = _lines("(no gradient reached it)", color=COLOR["muted"], size=9)
+        text += f'<BR ALIGN="LEFT"/>{note}'
     cells = f'<TD ALIGN="LEFT" BALIGN="LEFT">{text}</TD>'
     number = view.numbers.get(id(op))
     if number is not None:
@@ -561,7 +564,8 @@ def _legend(kinds, flags, max_grad_norm, title):
         return None
     rows = []
     if title:
-        rows.append(f'<TR><TD ALIGN="LEFT" BALIGN="LEFT" COLSPAN="{max(len(parts), 1)}">{_lines(title)}</TD></TR>')
+        rows.append(f'<TR><TD ALIGN="LEFT" BALIGN="LEFT" COLSPAN="{max(len(parts), 1)}">'
+                    f'{_lines(title)}</TD></TR>')
     if parts:
         rows.append("<TR>" + "".join(parts) + "</TR>")
     return (f'<<FONT POINT-SIZE="10"><TABLE BORDER="0" CELLBORDER="0" CELLSPACING="4" '
@@ -906,7 +910,7 @@ def draw_layers(module, rankdir="TB", name=None):
     total = sum(int(np.size(p.data if isinstance(p, Tensor) else p)) for _, p in params)
 
     d = _new_drawing(
-        graph_attr={"rankdir": rankdir, "fontname": FONT, "fontsize": "11", "compound": "true",
+        graph_attr={"rankdir": rankdir, "fontname": FONT, "fontsize": "11",
                     "nodesep": "0.3", "ranksep": "0.3"},
         node_attr={"fontname": FONT, "fontsize": "11"},
         edge_attr={"color": COLOR["border"], "arrowsize": "0.7"})
