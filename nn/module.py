@@ -25,8 +25,11 @@ class Parameter(ag.Tensor):
         super().__init__(data, requires_grad=requires_grad, name=name)
 
     def __repr__(self):
-        text = super().__repr__()
-        return text if text.startswith("Parameter") else "Parameter" + text.removeprefix("Tensor")
+        body = np.array2string(self.data, separator=", ", prefix="Parameter(")
+        extras = [] if self.dtype == np.float64 else [f"dtype={self.dtype}"]
+        if not self.requires_grad:
+            extras.append("requires_grad=False")
+        return "Parameter(" + ", ".join([body] + extras) + ")"
 
 
 def _walk(name, value):
@@ -197,6 +200,18 @@ class Module:
     def extra_repr(self):
         """The text between the parentheses of this module's one-line repr."""
         return ""
+
+    def draw(self, **kwargs):
+        """The model as a picture: layers with their parameter shapes (a graphviz Digraph)."""
+        return ag.viz.draw_layers(self, **kwargs)
+
+    def name_parameters(self):
+        """Give every unnamed parameter its dotted name (e.g. "0.weight"), so that drawings and
+        gradient reports can say which one they mean. Returns self."""
+        for name, p in self.named_parameters():
+            if p.name is None:
+                p.name = name
+        return self
 
     def __repr__(self):
         head = f"{type(self).__name__}({self.extra_repr()}"

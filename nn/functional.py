@@ -1,0 +1,323 @@
+"""Losses and activations as plain functions of Tensors (PyTorch's ``torch.nn.functional``).
+
+The activations are autograd's ops under PyTorch's names. Three losses are fused ops written
+with ``autograd.Op`` -- cross_entropy, binary_cross_entropy and binary_cross_entropy_with_logits --
+because composing them from log/exp would overflow for large logits or divide by zero at
+probabilities of exactly 0 or 1, and because their gradients are short: (softmax - target) and
+(sigmoid - target). The rest are compositions of ordinary ops.
+"""
+import numpy as np
+
+import autograd as ag
+
+from . import init
+
+REDUCTIONS = ("none", "mean", "sum")
+
+
+# ---- activations ---------------------------------------------------------------------------
+def relu(x):
+    return ag.relu(x)
+
+
+def leaky_relu(x, negative_slope=0.01):
+    return ag.leaky_relu(x, negative_slope)
+
+
+def sigmoid(x):
+    return ag.sigmoid(x)
+
+
+def tanh(x):
+    return ag.tanh(x)
+
+
+def softmax(x, dim=-1):
+    return ag.softmax(x, axis=dim)
+
+
+def log_softmax(x, dim=-1):
+    return ag.log_softmax(x, axis=dim)
+
+
+def linear(x, weight, bias=None):
+    """x @ weight.T + bias, with weight of shape (out_features, in_features)."""
+    return ag.linear(x, weight, bias)
+
+
+def dropout(x, p=0.5, training=True, rng=None):
+    """Inverted dropout: keep each element with probability 1-p and divide the kept ones by 1-p."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability must be between 0 and 1, got {p}")
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x * 0.0
+    keep = init.get_rng(rng).random(x.shape) >= p
+    return x * (keep / (1.0 - p)).astype(x.dtype)
+
+
+# ---- helpers -------------------------------------------------------------------------------
+def _array(x):
+    return x.data if isinstance(x, ag.Tensor) else np.asarray(x)
+
+
+def _check_reduction(fn, reduction):
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{fn}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+
+
+def _constant_target(fn, target):
+    """The target as an ndarray; it gets no gradient, so say so rather than silently drop it."""
+    if isinstance(target, ag.Tensor) and target.requires_grad:
+        raise ValueError(f"{fn}: the target does not receive a gradient here; pass target.detach()")
+    return _array(target)
+
+
+def _check_same_shape(fn, input, target):
+    # Broadcasting (N, 1) against (N,) would silently compare every prediction with every target.
+    if tuple(input.shape) != tuple(target.shape):
+        raise ValueError(f"{fn}: input has shape {tuple(input.shape)} but target has shape "
+                         f"{tuple(target.shape)}; they must match (reshape one of them)")
+
+
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _check_class_indices(fn, t, shape, axis, ignore_index):
+    """Check integer targets against input of ``shape`` (classes on ``axis``); returns the mask of
+    targets that count (not ``ignore_index``)."""
+    expected, n_classes = shape[:axis] + shape[axis + 1:], shape[axis]
+    if t.shape != expected:
+        hint = " (one-hot rows? pass them as floats, or their argmax)" if t.shape == shape else ""
+        raise ValueError(f"{fn}: class-index target for input of shape {shape} must have shape "
+                         f"{expected}, got {t.shape}{hint}")
+    kept = t != ignore_index
+    bad = kept & ((t < 0) | (t >= n_classes))
+    if bad.any():
+        raise IndexError(f"{fn}: target class {t[bad].flat[0]} is out of range for {n_classes} "
+                         f"classes (valid: 0..{n_classes - 1})")
+    return kept
+
+
+# ---- cross-entropy ---------------------------------------------------------------------------
+class CrossEntropy(ag.Op):
+    """loss_i = -sum_c W_ic log softmax(x)_ic over the class axis, then summed or divided by ``denom``.
+
+    W (a constant) is the target distribution times the class weights. The gradient of the
+    per-sample loss is softmax(x) * sum_c W_ic - W_ic, which is softmax - target when the
+    target's rows sum to one and there are no class weights.
+    """
+
+    __slots__ = ("W", "axis", "reduction", "denom")
+
+    def __init__(self, W, axis, reduction, denom):
+        super().__init__()
+        self.W, self.axis, self.reduction, self.denom = W, axis, reduction, denom
+
+    def forward(self, x):
+        shifted = x - x.max(axis=self.axis, keepdims=True)  # exp never overflows
+        log_p = shifted - np.log(np.exp(shifted).sum(axis=self.axis, keepdims=True))
+        loss = -(self.W * log_p).sum(axis=self.axis)
+        if self.reduction == "none":
+            return loss
+        total = loss.sum()
+        return np.asarray(total if self.reduction == "sum" else total / self.denom)
+
+    def backward(self, gy, y, x):
+        shifted = x - x.max(axis=self.axis, keepdims=True)
+        e = np.exp(shifted)
+        p = e / e.sum(axis=self.axis, keepdims=True)
+        grad = p * self.W.sum(axis=self.axis, keepdims=True) - self.W
+        if self.reduction == "none":
+            return grad * np.expand_dims(gy, self.axis)
+        return grad * (gy if self.reduction == "sum" else gy / self.denom)
+
+    def params(self):
+        return {"reduction": self.reduction}
+
+
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """Softmax cross-entropy of logits ``input`` (N, C) -- or (C,), or (N, C, d1, ...) -- with
+    ``target`` either class indices (integers of shape (N,) / () / (N, d1, ...)) or class
+    probabilities (floats, the same shape as input). Same arguments and numbers as PyTorch's.
+    """
+    fn = "cross_entropy"
+    _check_reduction(fn, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{fn}: label_smoothing must be between 0 and 1, got {label_smoothing}")
+    shape = tuple(input.shape)
+    if len(shape) == 0:
+        raise ValueError(f"{fn}: input must have a class dimension, got a scalar")
+    axis = 0 if len(shape) == 1 else 1
+    n_classes = shape[axis]
+    t = _constant_target(fn, target)
+    w = None if weight is None else _array(weight).astype(input.dtype)
+    if w is not None and w.shape != (n_classes,):
+        raise ValueError(f"{fn}: weight must have one entry per class, shape ({n_classes},); got {w.shape}")
+    class_shape = [1] * len(shape)
+    class_shape[axis] = n_classes  # to broadcast per-class numbers along the class axis
+
+    if np.issubdtype(t.dtype, np.integer):
+        kept = _check_class_indices(fn, t, shape, axis, ignore_index)
+        onehot = np.moveaxis(np.eye(n_classes, dtype=input.dtype)[np.where(kept, t, 0)], -1, axis)
+        kept_c = np.expand_dims(kept, axis)
+        W = ((1 - label_smoothing) * onehot + label_smoothing / n_classes) * kept_c
+        if w is not None:
+            W = W * w.reshape(class_shape)
+        # PyTorch's mean divides by the total weight of the targets that count.
+        sample_w = kept_c * onehot * (1.0 if w is None else w.reshape(class_shape))
+        denom = sample_w.sum()
+    elif np.issubdtype(t.dtype, np.floating):
+        if t.shape != shape:
+            raise ValueError(f"{fn}: a probability target must have the input's shape {shape}, got "
+                             f"{t.shape} (for class indices pass integers of shape {shape[:axis] + shape[axis + 1:]})")
+        W = (t * (1 - label_smoothing) + label_smoothing / n_classes).astype(input.dtype)
+        if w is not None:
+            W = W * w.reshape(class_shape)
+        denom = int(np.prod(shape)) // n_classes  # mean over samples, whatever the weights
+    else:
+        raise TypeError(f"{fn}: target must hold integer class indices or float probabilities, "
+                        f"got dtype {t.dtype}")
+    return CrossEntropy(W, axis, reduction, denom)(input)
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """Negative log-likelihood of log-probabilities ``input`` (N, C) at class indices ``target`` (N,)."""
+    fn = "nll_loss"
+    _check_reduction(fn, reduction)
+    shape = tuple(input.shape)
+    axis = 0 if len(shape) == 1 else 1
+    n_classes = shape[axis]
+    t = _constant_target(fn, target)
+    if not np.issubdtype(t.dtype, np.integer):
+        raise TypeError(f"{fn}: target must hold integer class indices, got dtype {t.dtype}")
+    kept = _check_class_indices(fn, t, shape, axis, ignore_index)
+    safe_t = np.where(kept, t, 0)
+    # Index (i, t_i) -- or (i, t_ij, j) for extra dimensions -- to pick each target's log-probability.
+    rows = np.indices(t.shape, sparse=True)
+    picked = input[tuple(rows[:axis]) + (safe_t,) + tuple(rows[axis:])]
+    w = np.ones(n_classes, dtype=input.dtype) if weight is None else _array(weight).astype(input.dtype)
+    sample_w = w[safe_t] * kept
+    loss = -picked * sample_w
+    if reduction == "mean":
+        return loss.sum() / sample_w.sum()
+    return _reduce(loss, reduction)
+
+
+# ---- binary cross-entropy --------------------------------------------------------------------
+class BinaryCrossEntropy(ag.Op):
+    """-w (t log p + (1 - t) log(1 - p)), each log clamped at -100 as PyTorch does, so p = 0 or 1
+    gives a finite loss; the gradient is w (p - t) / max(p (1 - p), 1e-12)."""
+
+    __slots__ = ("t", "w", "reduction")
+
+    def __init__(self, t, w, reduction):
+        super().__init__()
+        self.t, self.w, self.reduction = t, w, reduction
+
+    def forward(self, p):
+        with np.errstate(divide="ignore"):  # log(0) = -inf, clamped just below
+            log_p = np.maximum(np.log(p), -100.0)
+            log_1mp = np.maximum(np.log(1 - p), -100.0)
+        loss = -self.w * (self.t * log_p + (1 - self.t) * log_1mp)
+        return np.asarray(_reduce(loss, self.reduction))
+
+    def backward(self, gy, y, p):
+        grad = self.w * (p - self.t) / np.maximum(p * (1 - p), 1e-12)
+        return grad * (gy / p.size if self.reduction == "mean" else gy)
+
+
+class BinaryCrossEntropyWithLogits(ag.Op):
+    """BCE of sigmoid(x), computed from the logits x without ever forming sigmoid(x):
+    loss = (1 - t) x + l softplus(-x) with l = 1 + (pos_weight - 1) t, softplus written stably;
+    the gradient is w ((1 - t) - l (1 - sigmoid(x))), i.e. w (sigmoid(x) - t) without pos_weight."""
+
+    __slots__ = ("t", "w", "pos_weight", "reduction")
+
+    def __init__(self, t, w, pos_weight, reduction):
+        super().__init__()
+        self.t, self.w, self.pos_weight, self.reduction = t, w, pos_weight, reduction
+
+    def forward(self, x):
+        softplus_neg = np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))  # log(1 + e^-x), stably
+        l = 1 + (self.pos_weight - 1) * self.t
+        loss = self.w * ((1 - self.t) * x + l * softplus_neg)
+        return np.asarray(_reduce(loss, self.reduction))
+
+    def backward(self, gy, y, x):
+        sig = 0.5 + 0.5 * np.tanh(0.5 * x)  # sigmoid without overflow, smooth for higher derivatives
+        l = 1 + (self.pos_weight - 1) * self.t
+        grad = self.w * ((1 - self.t) - l * (1 - sig))
+        return grad * (gy / x.size if self.reduction == "mean" else gy)
+
+
+def _bce_args(fn, input, target, weight, reduction):
+    _check_reduction(fn, reduction)
+    t = _constant_target(fn, target).astype(input.dtype, copy=False)
+    _check_same_shape(fn, input, t)
+    w = np.ones((), dtype=input.dtype) if weight is None else _array(weight).astype(input.dtype)
+    return t, w
+
+
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+    """BCE of probabilities ``input`` in [0, 1] against ``target`` of the same shape."""
+    fn = "binary_cross_entropy"
+    t, w = _bce_args(fn, input, target, weight, reduction)
+    p = _array(input)
+    if ((p < 0) | (p > 1)).any() or np.isnan(p).any():
+        raise ValueError(f"{fn}: input must be probabilities in [0, 1] (got values from {p.min()} to "
+                         f"{p.max()}); for raw scores use binary_cross_entropy_with_logits")
+    return BinaryCrossEntropy(t, w, reduction)(input)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+    """BCE of sigmoid(input), fused and stable for logits of any size."""
+    t, w = _bce_args("binary_cross_entropy_with_logits", input, target, weight, reduction)
+    pw = np.ones((), dtype=input.dtype) if pos_weight is None else _array(pos_weight).astype(input.dtype)
+    return BinaryCrossEntropyWithLogits(t, w, pw, reduction)(input)
+
+
+# ---- regression ------------------------------------------------------------------------------
+def _regression_args(fn, input, target, reduction):
+    """The target may be a Tensor (then it gets a gradient too), an ndarray or a nested list."""
+    _check_reduction(fn, reduction)
+    if not isinstance(target, ag.Tensor):
+        target = np.asarray(target)
+    _check_same_shape(fn, input, target)
+    return target
+
+
+def mse_loss(input, target, reduction="mean"):
+    target = _regression_args("mse_loss", input, target, reduction)
+    return _reduce((input - target) ** 2, reduction)
+
+
+def l1_loss(input, target, reduction="mean"):
+    target = _regression_args("l1_loss", input, target, reduction)
+    return _reduce(ag.abs(input - target), reduction)
+
+
+# ---- metrics ---------------------------------------------------------------------------------
+def accuracy(output, target, threshold=0.0):
+    """Fraction of correct predictions, as a float.
+
+    ``output`` (N, C) with C >= 2: the predicted class is the argmax. ``output`` (N,) or (N, 1): a
+    binary prediction, ``output > threshold`` -- 0.0 suits logits, pass 0.5 for probabilities.
+    ``target`` holds class indices, or one-hot / probability rows (then its argmax is the class).
+    """
+    out, t = _array(output), _array(target)
+    if out.ndim >= 2 and out.shape[-1] >= 2:
+        predicted = out.argmax(axis=-1)
+        if t.shape == out.shape:
+            t = t.argmax(axis=-1)
+    else:
+        predicted = (out > threshold).astype(np.int64).reshape(t.shape if t.size == out.size else -1)
+    if predicted.shape != t.shape:
+        raise ValueError(f"accuracy: predictions have shape {predicted.shape} but target has shape {t.shape}")
+    return float((predicted == t).mean())

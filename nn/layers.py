@@ -1,0 +1,161 @@
+"""Layers: Linear, the activations, Dropout, Flatten, Identity, and MLP built from them."""
+import math
+
+import numpy as np
+
+import autograd as ag
+
+from . import functional as F
+from . import init
+from .module import Module, Parameter, Sequential
+
+
+class Linear(Module):
+    """y = x @ W.T + b with W of shape (out_features, in_features), as in PyTorch.
+
+    Initialised as PyTorch does: W and b ~ U(-1/sqrt(in_features), 1/sqrt(in_features)),
+    which is kaiming_uniform_ with a = sqrt(5).
+    """
+
+    def __init__(self, in_features, out_features, bias=True, dtype=np.float32, rng=None):
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=dtype))
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5), rng=rng)
+        self.bias = None
+        if bias:
+            bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0.0
+            self.bias = Parameter(np.empty(self.out_features, dtype=dtype))
+            init.uniform_(self.bias, -bound, bound, rng=rng)
+
+    def forward(self, x):
+        return ag.linear(x, self.weight, self.bias)
+
+    def extra_repr(self):
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class Identity(Module):
+    def forward(self, x):
+        return x
+
+
+class ReLU(Module):
+    def forward(self, x):
+        return F.relu(x)
+
+
+class LeakyReLU(Module):
+    def __init__(self, negative_slope=0.01):
+        self.negative_slope = negative_slope
+
+    def forward(self, x):
+        return F.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}"
+
+
+class Sigmoid(Module):
+    def forward(self, x):
+        return F.sigmoid(x)
+
+
+class Tanh(Module):
+    def forward(self, x):
+        return F.tanh(x)
+
+
+class Softmax(Module):
+    def __init__(self, dim=-1):
+        self.dim = dim
+
+    def forward(self, x):
+        return F.softmax(x, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Softmax):
+    def forward(self, x):
+        return F.log_softmax(x, self.dim)
+
+
+class Dropout(Module):
+    """While training, zero each element with probability p and scale the rest by 1/(1-p)
+    (so the expected value is unchanged and eval() needs no rescaling); identity in eval()."""
+
+    def __init__(self, p=0.5, rng=None):
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout probability must be between 0 and 1, got {p}")
+        self.p, self.rng = p, rng
+
+    def forward(self, x):
+        return F.dropout(x, self.p, training=self.training, rng=self.rng)
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+
+class Flatten(Module):
+    """Merge dimensions start_dim..end_dim into one; by default all but the batch dimension."""
+
+    def __init__(self, start_dim=1, end_dim=-1):
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x):
+        shape = x.shape
+        start, end = self.start_dim % len(shape), self.end_dim % len(shape)
+        merged = int(np.prod(shape[start:end + 1]))
+        return x.reshape(*shape[:start], merged, *shape[end + 1:])
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+ACTIVATIONS = {
+    "relu": ReLU, "leaky_relu": LeakyReLU, "sigmoid": Sigmoid, "tanh": Tanh,
+    "softmax": Softmax, "log_softmax": LogSoftmax, "identity": Identity, "linear": Identity,
+}
+
+
+def _activation(spec):
+    """A fresh activation Module from a name ("relu"), a Module class, or a zero-argument factory."""
+    if isinstance(spec, str):
+        if spec.lower() not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {spec!r}; choose one of {sorted(ACTIVATIONS)}")
+        return ACTIVATIONS[spec.lower()]()
+    if isinstance(spec, Module):
+        raise TypeError("pass an activation's name or class, not an instance: "
+                        "MLP needs a fresh one for every layer")
+    module = spec()
+    if not isinstance(module, Module):
+        raise TypeError(f"activation factory {spec!r} returned a {type(module).__name__}, not a Module")
+    return module
+
+
+class MLP(Sequential):
+    """Linear layers of the given sizes with an activation between them.
+
+    ``MLP([784, 128, 10])`` is ``Sequential(Linear(784, 128), ReLU(), Linear(128, 10))``, with
+    the same parameter names (``0.weight``, ``2.bias``), so its state dict fits that PyTorch model.
+    ``output_activation`` (None by default) is appended after the last Linear; ``dropout`` > 0 puts a
+    Dropout after every hidden activation.
+    """
+
+    def __init__(self, sizes, activation="relu", output_activation=None, dropout=0.0,
+                 bias=True, dtype=np.float32, rng=None):
+        sizes = [int(s) for s in sizes]
+        if len(sizes) < 2:
+            raise ValueError(f"MLP needs at least an input and an output size, got {sizes}")
+        layers = []
+        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            layers.append(Linear(n_in, n_out, bias=bias, dtype=dtype, rng=rng))
+            if i < len(sizes) - 2:
+                layers.append(_activation(activation))
+                if dropout > 0:
+                    layers.append(Dropout(dropout, rng=rng))
+        if output_activation is not None:
+            layers.append(_activation(output_activation))
+        super().__init__(*layers)
+        self.sizes = sizes
