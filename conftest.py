@@ -26,3 +26,11 @@ if "GLASSGRAD_DATA" not in os.environ and (_shared / "mnist").is_dir():
 os.environ.setdefault("GLASSGRAD_FAST", "1")
 os.environ.setdefault("TQDM_DISABLE", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+# BLAS threads fight over the 2 cores of a loaded CI machine (a 32x784 @ 784x64 product took up
+# to 100x longer); the tests are small, so one thread each is fastest and steadiest.
+try:
+    from threadpoolctl import threadpool_limits
+    threadpool_limits(1)
+except ImportError:
+    pass

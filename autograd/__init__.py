@@ -16,12 +16,15 @@ from .ops import (abs, add, astype, broadcast_to, clip, concatenate, cos, divide
                   relu, reshape, sigmoid, sin, softmax, sqrt, square, squeeze, stack, std,
                   subtract, sum, swapaxes, tanh, transpose, var, where)
 from .functional import grad, hessian, jacobian, value_and_grad
+from .check import GradcheckError, GradientReport, compare_gradients, gradcheck, watch
+from .tensor import GradientLostWarning
 from .viz import backward_frames, draw, draw_backward
 from . import graph, viz
 
 __all__ = [
     "Tensor", "tensor", "Op", "backward_order", "sum_to", "graph", "viz",
-    "draw", "draw_backward", "backward_frames",
+    "draw", "draw_backward", "backward_frames", "GradientLostWarning",
+    "gradcheck", "GradcheckError", "compare_gradients", "GradientReport", "watch",
     "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
     "grad", "value_and_grad", "jacobian", "hessian",
     "abs", "add", "astype", "broadcast_to", "clip", "concatenate", "cos", "divide", "dot", "exp",

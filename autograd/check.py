@@ -142,7 +142,11 @@ def diagnose(hand, auto, *, rtol=None, atol=None, batch_sizes=()):
     if np.abs(h - c * g).max() <= atol + rtol * abs(c) * size_g:
         if np.abs(h + g).max() <= tol:
             return verdict("sign")
-        return verdict("scaled", _scale_hint(c, batch_sizes), scale=c)
+        # Any two single numbers differ by some factor; for one number, only a telling factor
+        # (N, 1/N, 2, 1/2) is worth reporting as a scale.
+        telling = _scale_hint(c, batch_sizes, telling_only=True)
+        if np.count_nonzero(np.abs(g) > tol) >= 2 or telling:
+            return verdict("scaled", telling or _scale_hint(c, batch_sizes), scale=c)
 
     if g.ndim == 2 and g.shape[0] == g.shape[1] and np.abs(h - g.T).max() <= tol:
         return verdict("transposed")
@@ -150,7 +154,25 @@ def diagnose(hand, auto, *, rtol=None, atol=None, batch_sizes=()):
     where = _partial(diff <= tol, np.abs(g) > tol)
     if where is not None:
         return verdict("partial", f"{HINTS['partial']} ({where} are wrong)", where=where)
-    return verdict("wrong")
+    return verdict("wrong", _per_line_factor(h, g, atol, rtol) or HINTS["wrong"])
+
+
+def _per_line_factor(h, g, atol, rtol):
+    """A hint when every row (or column) is right up to a factor of its own: a per-unit factor
+    (the next layer's weight, an activation derivative) went wrong, not the whole formula."""
+    if g.ndim != 2 or min(g.shape) < 2:
+        return None
+    for axis, label in ((1, "row"), (0, "column")):
+        gg = np.sum(g * g, axis=axis)
+        if (gg == 0).any():
+            continue
+        c = np.sum(h * g, axis=axis) / gg
+        fitted = np.expand_dims(c, axis) * g
+        if np.abs(h - fitted).max() <= atol + rtol * np.abs(g).max() and np.ptp(c) > rtol:
+            shown = ", ".join(f"{v:.4g}" for v in c[:4]) + (", ..." if c.size > 4 else "")
+            return (f"each {label} is off by a factor of its own ({shown}): a per-unit factor "
+                    "(a weight of the next layer, an activation derivative) is wrong")
+    return None
 
 
 def _broadcasts_to(shape, target):
@@ -171,16 +193,18 @@ def _shape_hint(got, expected):
     return text
 
 
-def _scale_hint(c, batch_sizes):
+def _scale_hint(c, batch_sizes, telling_only=False):
     for n in sorted(set(int(b) for b in batch_sizes if b and b > 1)):
         for factor, text in ((n, f"{n} = N times autograd's"),
                              (1 / n, f"1/N of autograd's (N = {n})"),
-                             (-n, f"-N times autograd's (N = {n}): ascent, and")):
+                             (-n, f"-{n} = -N times autograd's, and the sign is flipped")):
             if abs(c - factor) <= 1e-6 * abs(factor):
                 return f"sum vs mean over the batch? yours is {text}"
     for factor, text in ((2, "2 times"), (0.5, "half")):
         if abs(c - factor) <= 1e-6:
             return f"yours is {text} autograd's: the 1/2 in 1/2 (y - t)^2, or the 2 of the square?"
+    if telling_only:
+        return None
     return f"yours is {c:.6g} times autograd's: a learning rate, 1/N or 1/2 folded in?"
 
 
@@ -286,7 +310,7 @@ class GradientRow:
     scale: float = None
     where: str = None
     hand_shape: tuple = None
-    position: int = None  # place in autograd's backward order (0 = the loss); None: unreachable
+    position: tuple = None  # (ops from the loss, place in backward_order); None: not reached
     hand: np.ndarray = field(default=None, repr=False)
     auto: np.ndarray = field(default=None, repr=False)
 
@@ -432,8 +456,7 @@ def compare_gradients(loss_fn, params, hand, *, batch_size=None, rtol=None, atol
         sizes = (batch_size,)
     else:
         sizes = _batch_sizes(loss, [t for n, t in tensors.items() if n not in hand])
-    order = backward_order(loss) if loss.requires_grad else []
-    position = {id(t): i for i, t in enumerate(order)}
+    position = _gradient_positions(loss)
     if loss.requires_grad:
         loss.backward()
 
@@ -446,8 +469,26 @@ def compare_gradients(loss_fn, params, hand, *, batch_size=None, rtol=None, atol
         rows.append(GradientRow(name, tuple(t.shape), v.max_abs_err, v.max_rel_err, v.cosine,
                                 v.ok, v.diagnosis, v.hint, v.scale, v.where, tuple(np.shape(h)),
                                 position.get(id(t)), np.asarray(h), auto))
-    rows.sort(key=lambda r: math.inf if r.position is None else r.position)  # stable: hand order
+    rows.sort(key=lambda r: (math.inf, 0) if r.position is None else r.position)
     return GradientReport(rows, float(loss.data), sizes[0] if len(sizes) == 1 else None)
+
+
+def _gradient_positions(loss):
+    """A backward order for the rows: the number of ops between the loss and each tensor (the
+    longest path, so every tensor comes after all the tensors computed from it), ties broken by
+    the engine's `backward_order`. Layer by layer from the loss: W3 and b3 come right after
+    z3 = a2 W3 + b3, before the layers below, which is where a learner looks for them.
+    """
+    if not loss.requires_grad:
+        return {}
+    order = backward_order(loss)  # each tensor before the tensors it was computed from
+    depth = {id(loss): 0}
+    for t in order:
+        if t.grad_fn is not None:
+            for x in t.grad_fn.inputs:
+                if isinstance(x, Tensor) and x.requires_grad:
+                    depth[id(x)] = max(depth.get(id(x), 0), depth[id(t)] + 1)
+    return {id(t): (depth[id(t)], i) for i, t in enumerate(order)}
 
 
 def _leaf(name, value):
@@ -490,7 +531,7 @@ def _short(x):
         return str(int(round(x)))
     if abs(x) < 1 and x != 0 and abs(1 / x - round(1 / x)) <= 1e-6 * abs(1 / x):
         return f"1/{int(round(1 / x))}" if x > 0 else f"-1/{int(round(-1 / x))}"
-    return f"{x:.4g}"
+    return f"{x:.6g}"
 
 
 def _num(x):
@@ -635,7 +676,8 @@ def gradcheck(f, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, fast=False, seed=None)
         if check.kinks:
             conventions = _kink_conventions(total, eps)
             check.kinks = [f"{check.name}{where}: non-differentiable point; convention: "
-                           f"{conventions or detail}" for where, detail in check.kinks]
+                           f"{conventions or 'autograd picks a value between them'} ({detail})"
+                           for where, detail in check.kinks]
         results.append(check)
 
     result = GradcheckResult(results, fast, eps)

@@ -262,6 +262,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
     wanted = {id(t): i for i, t in enumerate(capture)} if capture is not None else None
     captured = [None] * len(capture) if capture is not None else None
     owned = set()  # ids of gradient buffers this pass created, so safe to add into in place
+    handed = set()  # ids of the arrays handed to inputs so far: one handed twice is copied
     anomaly = _mode.anomaly
     prev_mode = _mode.grad_enabled
     _mode.grad_enabled = create_graph
@@ -293,8 +294,12 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
             for x, gx in zip(inputs, gxs):
                 if gx is None or not (isinstance(x, Tensor) and x._requires_grad):
                     continue
-                if type(gx) is not np.ndarray and not create_graph:
-                    gx = np.asarray(gx)  # NumPy gives scalars, not 0-d arrays, for 0-d maths
+                if not create_graph:
+                    if type(gx) is not np.ndarray:
+                        gx = np.asarray(gx)  # NumPy gives scalars, not 0-d arrays, for 0-d maths
+                    if id(gx) in handed:  # x + x, or a + b: each input gets its own array
+                        gx = gx.copy()
+                    handed.add(id(gx))
                 if gx.shape != x.data.shape:
                     raise RuntimeError(f"internal error: {fn.name}.backward gave a gradient of "
                                        f"shape {gx.shape} for an input of shape {x.shape}")
@@ -319,9 +324,9 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
 
 
 def _store_grad(t, g):
-    """Accumulate into t.grad like PyTorch. Never in place: a gradient array may be shared by
-    several tensors (x + y hands the same array to both)."""
-    if not g.flags.writeable:  # e.g. a broadcast view from sum's backward
+    """Accumulate into t.grad like PyTorch. Each tensor's .grad is an array of its own, so that
+    changing one in place (gradient clipping, `W.grad *= 0.5`) never changes another."""
+    if g.base is not None or not g.flags.writeable:  # a view of another gradient, or broadcast
         g = g.copy()
     t.grad = g if t.grad is None else _plus(t.grad, g)
 

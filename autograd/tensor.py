@@ -4,6 +4,8 @@
 filled in by `backward()`. Every operator delegates to an op in `autograd.ops`, so this file is only
 the user-facing surface.
 """
+import warnings
+
 import numpy as np
 
 _FLOAT_KINDS = "f"
@@ -18,6 +20,10 @@ def _as_array(data, dtype=None):
             f"Tensor data must be numbers (bool, int or float); got dtype {arr.dtype} "
             f"from {type(data).__name__}")
     return arr
+
+
+class GradientLostWarning(UserWarning):
+    """A Tensor in the graph was turned into a plain ndarray implicitly."""
 
 
 class Tensor:
@@ -119,7 +125,14 @@ class Tensor:
         return self.data
 
     def __array__(self, dtype=None, copy=None):
-        # np.asarray(t) is the explicit way out of the graph
+        # np.asarray(t) is the explicit way out of the graph. NumPy also calls this silently
+        # (X.dot(t), np.array([t, ...])): the gradient then stops here, so say so.
+        if self._requires_grad and _graph.is_grad_enabled():
+            warnings.warn(
+                f"a Tensor {_describe(self)} that requires grad was converted to an ndarray, so "
+                "no gradient flows through this use of it (e.g. ndarray.dot(t): write np.dot(X, t) "
+                "or X @ t instead). To leave the graph on purpose use t.numpy() or t.detach().",
+                GradientLostWarning, stacklevel=2)
         if dtype is not None and dtype != self.data.dtype:
             return self.data.astype(dtype)
         return self.data.copy() if copy else self.data
@@ -247,12 +260,12 @@ class Tensor:
     def __getitem__(self, index): return _ops.getitem(self, index)
 
     # comparisons: values only, no gradient
-    def __lt__(self, other): return Tensor._make(self.data < _data(other))
-    def __le__(self, other): return Tensor._make(self.data <= _data(other))
-    def __gt__(self, other): return Tensor._make(self.data > _data(other))
-    def __ge__(self, other): return Tensor._make(self.data >= _data(other))
-    def __eq__(self, other): return Tensor._make(np.asarray(self.data == _data(other)))
-    def __ne__(self, other): return Tensor._make(np.asarray(self.data != _data(other)))
+    def __lt__(self, other): return _compare(np.less, self, other)
+    def __le__(self, other): return _compare(np.less_equal, self, other)
+    def __gt__(self, other): return _compare(np.greater, self, other)
+    def __ge__(self, other): return _compare(np.greater_equal, self, other)
+    def __eq__(self, other): return _compare(np.equal, self, other)
+    def __ne__(self, other): return _compare(np.not_equal, self, other)
 
     # -- math methods -------------------------------------------------------------------------
     def exp(self): return _ops.exp(self)
@@ -287,7 +300,9 @@ class Tensor:
         return _ops.reshape(self, shape[0] if len(shape) == 1 else shape)
 
     def transpose(self, *axes):
-        return _ops.transpose(self, axes[0] if len(axes) == 1 else (axes or None))
+        if len(axes) == 1 and not isinstance(axes[0], (int, np.integer)):
+            axes = axes[0]  # t.transpose((1, 0)) as well as t.transpose(1, 0)
+        return _ops.transpose(self, axes or None)
 
     def argmax(self, axis=None): return self.data.argmax(axis)
     def argmin(self, axis=None): return self.data.argmin(axis)
@@ -315,6 +330,10 @@ def _mark_changed(t):
 def tensor(data, requires_grad=False, name=None, dtype=None):
     """Same as `Tensor(...)`."""
     return Tensor(data, requires_grad=requires_grad, name=name, dtype=dtype)
+
+
+def _compare(ufunc, a, b):
+    return Tensor._make(np.asarray(ufunc(a.data, _data(b))))
 
 
 def _data(x):

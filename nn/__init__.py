@@ -11,7 +11,6 @@ from .module import Module, Parameter, Sequential
 
 from . import data, train
 from .data import DataLoader
-from .estimator import MLPClassifier, MLPRegressor
 from .train import EarlyStopping, History, evaluate, fit
 
 __all__ = [
@@ -22,3 +21,12 @@ __all__ = [
     "data", "train", "DataLoader", "fit", "evaluate", "History", "EarlyStopping",
     "MLPClassifier", "MLPRegressor",
 ]
+
+
+def __getattr__(name):
+    # The estimators import scikit-learn when it is installed (slow): load them on first use.
+    if name in ("MLPClassifier", "MLPRegressor", "estimator"):
+        import importlib
+        estimator = importlib.import_module(".estimator", __name__)
+        return estimator if name == "estimator" else getattr(estimator, name)
+    raise AttributeError(f"module 'nn' has no attribute {name!r}")

@@ -249,7 +249,6 @@ class _BaseMLP(BaseEstimator):
     # -- training -----------------------------------------------------------------------------
     def _fit(self, X, targets, n_outputs, loss_fn, metrics):
         """Build a fresh MLP and train it on (X, targets); set the fitted attributes."""
-        self._check_params()
         rng = _generator(self.random_state)
         activation = "sigmoid" if self.activation == "logistic" else self.activation
         sizes = [X.shape[1], *self._hidden_sizes(), n_outputs]
@@ -320,6 +319,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def fit(self, X, y):
         """Train a new network on X (n_samples, n_features) and labels y; returns self."""
+        self._check_params()
         X, y = validate_data(self, X, y, dtype=np.float64)
         check_classification_targets(y)
         # Any labels -- strings, ints, floats -- become class indices 0..n_classes-1.
@@ -362,6 +362,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     def fit(self, X, y):
         """Train a new network on X (n_samples, n_features) and targets y; returns self."""
+        self._check_params()
         X, y = validate_data(self, X, y, dtype=np.float64, multi_output=True, y_numeric=True)
         y = np.asarray(y, dtype=np.float64)
         targets = y.reshape(len(y), -1)
@@ -369,6 +370,6 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return self._fit(X, targets, self.n_outputs_, F.mse_loss, metrics=())
 
     def predict(self, X):
-        """The predicted target(s): shape (n_samples,) for one target, else (n_samples, n_outputs)."""
+        """The predicted targets: shape (n_samples,) for one target, else (n_samples, n_outputs)."""
         out = self._forward(X)
         return out.ravel() if self.n_outputs_ == 1 else out

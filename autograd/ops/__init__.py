@@ -6,11 +6,11 @@ import numbers
 import numpy as np
 
 from ..tensor import Tensor
-from .activation import LeakyReLU, LogSoftmax, LogSumExp, ReLU, Sigmoid, Softmax, _check_axis
+from .activation import LeakyReLU, LogSoftmax, LogSumExp, ReLU, Sigmoid, Softmax, softmax_axis
 from .elementwise import (Abs, Add, AsType, Clip, Cos, Divide, Exp, Log, Maximum, Minimum,
                           Multiply, Negative, Power, Sin, Sqrt, Subtract, Tanh, Where)
 from .linalg import Linear, Matmul
-from .reduce import Max, Min, Sum, _normalize_axis
+from .reduce import Max, Min, Sum, normalize_axis
 from .shape import BroadcastTo, Concatenate, GetItem, Reshape, Stack, Transpose
 
 
@@ -87,35 +87,33 @@ def square(x):
 
 
 # -- reductions ---------------------------------------------------------------------------------
-def _axis(axis):
-    return axis if axis is None or isinstance(axis, (int, np.integer)) else tuple(axis)
-
-
 def sum(x, axis=None, keepdims=False):
-    return Sum(_axis(axis), keepdims)(_tensor(x))
+    x = _tensor(x)
+    return Sum(normalize_axis(axis, x.ndim), keepdims)(x)
 
 
 def _count(x, axis):
-    return int(np.prod([x.shape[a] for a in _normalize_axis(axis, x.ndim)]))
+    return int(np.prod([x.shape[a] for a in normalize_axis(axis, x.ndim)]))
 
 
 def mean(x, axis=None, keepdims=False):
     x = _tensor(x)
-    return sum(x, axis, keepdims) / _count(x, _axis(axis))
+    return sum(x, axis, keepdims) / _count(x, axis)
 
 
 def max(x, axis=None, keepdims=False):
-    return Max(_axis(axis), keepdims)(_tensor(x))
+    x = _tensor(x)
+    return Max(normalize_axis(axis, x.ndim), keepdims)(x)
 
 
 def min(x, axis=None, keepdims=False):
-    return Min(_axis(axis), keepdims)(_tensor(x))
+    x = _tensor(x)
+    return Min(normalize_axis(axis, x.ndim), keepdims)(x)
 
 
 def var(x, axis=None, ddof=0, keepdims=False):
     """Variance, NumPy's definition (ddof=0 divides by N)."""
     x = _tensor(x)
-    axis = _axis(axis)
     centred = x - mean(x, axis, keepdims=True)
     return sum(centred * centred, axis, keepdims) / builtins.max(_count(x, axis) - ddof, 0)
 
@@ -216,19 +214,18 @@ def linear(x, W, b=None):
 # -- the softmax family -------------------------------------------------------------------------
 def softmax(x, axis=-1):
     x = _tensor(x)
-    _check_axis(axis, x.ndim, "softmax")
-    return Softmax(axis)(x)
+    return Softmax(softmax_axis(axis, x.ndim, "softmax"))(x)
 
 
 def log_softmax(x, axis=-1):
     x = _tensor(x)
-    _check_axis(axis, x.ndim, "log_softmax")
-    return LogSoftmax(axis)(x)
+    return LogSoftmax(softmax_axis(axis, x.ndim, "log_softmax"))(x)
 
 
 def logsumexp(x, axis=-1, keepdims=False):
     """log(sum(exp(x))) along axis (None: over everything), computed without overflow."""
-    return LogSumExp(_axis(axis), keepdims)(_tensor(x))
+    x = _tensor(x)
+    return LogSumExp(normalize_axis(axis, x.ndim), keepdims)(x)
 
 
 def one_hot(indices, num_classes=None, dtype=np.int64):

@@ -7,6 +7,7 @@ last): a softmax over a whole batch matrix cannot be written by accident.
 import numpy as np
 
 from ..graph import Op
+from .reduce import normalize_axis
 
 
 class Sigmoid(Op):
@@ -44,13 +45,17 @@ class LeakyReLU(Op):
         return gy * np.where(np.asarray(x > 0), 1.0, self.slope).astype(gy.dtype)
 
 
-def _check_axis(axis, ndim, fn):
+def softmax_axis(axis, ndim, fn):
+    """The one axis a softmax normalises over, made non-negative (for a 0-d tensor, the empty
+    tuple: there is nothing to normalise over)."""
     if axis is None:
         raise ValueError(
             f"{fn} needs an axis (default -1, the last): normalising over every element of a "
             "batch mixes the samples together. For one sample per row use axis=-1.")
-    if not -max(ndim, 1) <= axis < max(ndim, 1):
-        raise ValueError(f"{fn}: axis {axis} is out of bounds for a tensor with {ndim} dimensions")
+    if np.ndim(axis) != 0:
+        raise ValueError(f"{fn} normalises over one axis; got axis={axis!r}")
+    axes = normalize_axis(axis, ndim)
+    return axes[0] if axes else ()
 
 
 class Softmax(Op):
@@ -85,6 +90,8 @@ class LogSoftmax(Op):
 
 
 class LogSumExp(Op):
+    """log(sum(exp(x))) over `axis`, a tuple of axes."""
+
     __slots__ = ("axis", "keepdims")
     uses_output = True
 
@@ -99,6 +106,5 @@ class LogSumExp(Op):
 
     def backward(self, gy, y, x):
         if not self.keepdims:
-            gy = np.expand_dims(gy, self.axis) if self.axis is not None else gy
-            y = np.expand_dims(y, self.axis) if self.axis is not None else y
+            gy, y = np.expand_dims(gy, self.axis), np.expand_dims(y, self.axis)
         return gy * np.exp(x - y)  # d logsumexp / dx = softmax(x)

@@ -4,6 +4,8 @@ Binary ops broadcast like NumPy, so their backward sums each gradient back to it
 An input's `.shape` is read only when it needs a gradient: it is then an ndarray or a Tensor,
 never a Python number.
 """
+import numbers
+
 import numpy as np
 
 from ..graph import Op, sum_to
@@ -61,7 +63,14 @@ class Power(Op):
         return a ** b
 
     def backward(self, gy, y, a, b):
-        ga = sum_to(gy * b * a ** (b - 1), a.shape) if self.needs(0) else None
+        ga = None
+        if self.needs(0):
+            # b a^(b-1), written so that it is 0 (not 0 * inf at a = 0) where b == 0
+            if isinstance(b, numbers.Number):
+                ga = gy * b * a ** (b - 1) if b != 0 else gy * 0
+            else:
+                ga = gy * b * a ** np.where(np.asarray(b == 0), 1, b - 1)
+            ga = sum_to(ga, a.shape)
         # d(a^b)/db = a^b log(a): only defined for a > 0 (0 where a == 0, like PyTorch)
         gb = None
         if self.needs(1):

@@ -48,18 +48,18 @@ class Linear(Op):
     def forward(self, x, W, b=None):
         y = np.matmul(x, W.T)
         if b is not None:
-            if np.result_type(y, b) == y.dtype:
+            if np.result_type(y, b) == y.dtype and np.broadcast_shapes(y.shape, b.shape) == y.shape:
                 y += b
-            else:  # b would upcast y: keep NumPy's dtype rule
+            else:  # b would upcast or enlarge y: keep NumPy's dtype and broadcasting rules
                 y = y + b
         return y
 
     def backward(self, gy, y, x, W, b=None):
-        gx = gy @ W if self.needs(0) else None
+        g = sum_to(gy, x.shape[:-1] + W.shape[:1])  # a bias may have broadcast y beyond x @ W.T
+        gx = g @ W if self.needs(0) else None
         gW = None
         if self.needs(1):
-            g2 = gy.reshape(-1, gy.shape[-1])
-            gW = _mT(g2) @ x.reshape(-1, np.shape(x)[-1])
+            gW = _mT(g.reshape(-1, g.shape[-1])) @ x.reshape(-1, x.shape[-1])
         gb = None
         if b is not None and self.needs(2):
             gb = sum_to(gy, np.shape(b))

@@ -7,16 +7,20 @@ import numpy as np
 from ..graph import Op
 
 
-def _normalize_axis(axis, ndim):
+def normalize_axis(axis, ndim):
+    """The reduced axes as a sorted tuple of non-negative ints (None: all of them). A 0-d tensor
+    accepts axis 0 or -1 and reduces nothing, as in PyTorch."""
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
-    out = []
+    out = set()
     for a in axes:
         a = int(a)
-        if not -ndim <= a < max(ndim, 1):
-            raise ValueError(f"axis {a} is out of bounds for a tensor with {ndim} dimensions")
-        out.append(a % ndim if ndim else 0)
+        if not -max(ndim, 1) <= a < max(ndim, 1):
+            raise ValueError(f"axis {a} is out of bounds for a tensor with {ndim} dimensions "
+                             f"(valid: {-max(ndim, 1)} to {max(ndim, 1) - 1})")
+        if ndim:
+            out.add(a % ndim)
     return tuple(sorted(out))
 
 
@@ -28,18 +32,19 @@ def _expand_like(g, shape, axes, keepdims):
 
 
 class Sum(Op):
+    """Sum over `axis`: a tuple of axes, as normalize_axis gives."""
+
     __slots__ = ("axis", "keepdims")
 
-    def __init__(self, axis=None, keepdims=False):
+    def __init__(self, axis, keepdims=False):
         self.axis, self.keepdims = axis, keepdims
 
     def forward(self, x):
         return np.sum(x, axis=self.axis, keepdims=self.keepdims)
 
     def backward(self, gy, y, x):
-        shape = np.shape(x)
-        axes = _normalize_axis(self.axis, len(shape))
-        return np.broadcast_to(_expand_like(gy, shape, axes, self.keepdims), shape)
+        shape = x.shape
+        return np.broadcast_to(_expand_like(gy, shape, self.axis, self.keepdims), shape)
 
 
 class Max(Op):
@@ -48,15 +53,14 @@ class Max(Op):
     __slots__ = ("axis", "keepdims")
     uses_output = True
 
-    def __init__(self, axis=None, keepdims=False):
+    def __init__(self, axis, keepdims=False):
         self.axis, self.keepdims = axis, keepdims
 
     def forward(self, x):
         return np.max(x, axis=self.axis, keepdims=self.keepdims)
 
     def backward(self, gy, y, x):
-        shape = np.shape(x)
-        axes = _normalize_axis(self.axis, len(shape))
+        shape, axes = x.shape, self.axis
         hit = np.asarray(x == _expand_like(y, shape, axes, self.keepdims))
         share = hit / hit.sum(axis=axes, keepdims=True)
         return _expand_like(gy, shape, axes, self.keepdims) * share.astype(x.dtype)

@@ -1,0 +1,140 @@
+"""gradcheck(fast=True) on a 784-300-75-10 MLP: how many seconds one check takes.
+
+    python benchmarks/gradcheck_fast.py
+    python benchmarks/gradcheck_fast.py --batch 128 --reps 5
+
+The function checked is the mean softmax cross-entropy of the MLP (ReLU hidden layers) on a batch
+of real MNIST images, as a function of all six parameter tensors (258 835 numbers), in float64
+as gradcheck wants. Full finite differences would need two forward passes per number; fast mode
+checks random directional derivatives instead, which is what makes a whole-network check
+practical. Two checks guard the timing:
+
+  - the check passes on the correct function;
+  - the check fails when one ReLU's backward is off by 1 % (a fast mode that checked nothing
+    would be very fast).
+
+PyTorch's own fast gradcheck (torch.autograd.gradcheck(fast_mode=True)) on the same function
+is timed alongside for reference; there is no hand-written NumPy column, since a check by hand
+would not be the same computation.
+"""
+import numpy as np
+
+import _common as C
+
+import autograd as ag
+import nn.functional as F
+from nn.data import mnist
+
+try:  # the public face re-exports it; fall back to its module while that is being wired up
+    from autograd import GradcheckError, gradcheck
+except ImportError:
+    from autograd.check import GradcheckError, gradcheck
+
+SIZES = [784, 300, 75, 10]
+
+
+class OffReLU(ag.Op):
+    """ReLU whose backward is 1 % too large: a gradient bug gradcheck must catch."""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        return np.maximum(x, 0)
+
+    def backward(self, gy, y, x):
+        return gy * (x > 0) * 1.01
+
+
+def make_problem(batch, data_root):
+    (X, y), _ = mnist(data_root)
+    rng = np.random.default_rng(0)
+    rows = rng.choice(len(X), batch, replace=False)
+    xb, yb = X[rows].astype(np.float64), y[rows]
+    params = []
+    for n_in, n_out in zip(SIZES[:-1], SIZES[1:]):
+        bound = 1 / np.sqrt(n_in)  # PyTorch's Linear initialisation
+        params.append(rng.uniform(-bound, bound, (n_out, n_in)))
+        params.append(rng.uniform(-bound, bound, n_out))
+    return xb, yb, params
+
+
+def glassgrad_loss(xb, yb, relu=ag.relu):
+    def f(*params):
+        h = ag.Tensor(xb)
+        n = len(params) // 2
+        for i in range(n):
+            h = ag.linear(h, params[2 * i], params[2 * i + 1])
+            if i < n - 1:
+                h = relu(h)
+        return F.cross_entropy(h, yb)
+    return f
+
+
+def torch_loss(torch, xb, yb):
+    xt, yt = torch.from_numpy(xb), torch.from_numpy(yb)
+
+    def f(*params):
+        h = xt
+        n = len(params) // 2
+        for i in range(n):
+            h = torch.nn.functional.linear(h, params[2 * i], params[2 * i + 1])
+            if i < n - 1:
+                h = torch.relu(h)
+        return torch.nn.functional.cross_entropy(h, yt)
+    return f
+
+
+def leaves(params):
+    return [ag.Tensor(p, requires_grad=True) for p in params]
+
+
+def check_works(xb, yb, params):
+    """The check passes on the right gradients and fails on a 1 % error."""
+    gradcheck(glassgrad_loss(xb, yb), *leaves(params), fast=True)
+    try:
+        gradcheck(glassgrad_loss(xb, yb, relu=lambda h: OffReLU()(h)), *leaves(params),
+                     fast=True)
+    except GradcheckError:
+        return
+    raise C.Mismatch("gradcheck(fast=True) passed a ReLU whose backward is 1 % off: it does "
+                     "not check enough for its time to mean anything")
+
+
+def main():
+    parser = C.base_parser(__doc__.split("\n")[0], reps=5)
+    parser.add_argument("--batch", type=int, default=32, help="MNIST images in the loss")
+    parser.add_argument("--data-root")
+    args = parser.parse_args()
+    C.set_threads(args.threads)
+    torch = C.load_torch(not args.no_torch)
+    env = C.environment(torch)
+    C.print_environment(env)
+
+    xb, yb, params = make_problem(args.batch, args.data_root)
+    n = sum(p.size for p in params)
+    print(f"MLP {'-'.join(map(str, SIZES))}: {n} parameters in 6 tensors, float64, cross-entropy "
+          f"on {args.batch} MNIST images")
+    check_works(xb, yb, params)
+    print("check: passes on the true gradients, fails on a ReLU backward that is 1 % off")
+
+    f = glassgrad_loss(xb, yb)
+    variants = {"glassgrad": lambda: (lambda ts: lambda: gradcheck(f, *ts, fast=True))(
+        leaves(params))}
+    if torch is not None:
+        tf = torch_loss(torch, xb, yb)
+
+        def torch_check():
+            ts = [torch.tensor(p, requires_grad=True) for p in params]
+            return lambda: torch.autograd.gradcheck(tf, ts, fast_mode=True)
+        variants["torch"] = torch_check
+    times = C.interleaved(variants, args.reps)
+    rows = C.summarize(times, baseline="none")
+    C.print_table(f"gradcheck(fast=True), seconds per check ({args.reps} rounds)", rows)
+    g = next(r for r in rows if r["name"] == "glassgrad")
+    verdict = "met" if g["median"] < 1.0 else "NOT met"
+    print(f"\ntarget: < 1 s -> median {g['median']:.3f} s: {verdict}")
+    C.write_json(args.json, {"env": env, "batch": args.batch, "reps": args.reps, "rows": rows})
+
+
+if __name__ == "__main__":
+    main()

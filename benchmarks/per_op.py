@@ -1,0 +1,166 @@
+"""Per-op overhead: chains of 10 000 elementwise ops on tiny tensors, forward + backward.
+
+    python benchmarks/per_op.py                # 0-d and (32,) float32, 7 rounds
+    python benchmarks/per_op.py --length 2000 --reps 3
+
+On tensors this small the arithmetic costs next to nothing, so the time per op is what the
+engine itself adds: creating the output tensor, recording the op, and visiting it in backward.
+Three chains, each `length` ops long, starting from x (a leaf that requires grad):
+
+    mul    y = y * 0.999            one tensor input and a Python constant
+    add    y = y + w                two tensor inputs; w's gradient accumulates at every step
+    tanh   y = tanh(y)              a unary function whose backward reads its output
+
+The hand-written NumPy version runs the same forward loop, keeps what its backward needs in a
+list, and walks the list backwards applying each derivative: the least any engine built on NumPy
+could do. Results are microseconds per op (forward + backward), and glassgrad / NumPy paired per
+round.
+"""
+import numpy as np
+
+import _common as C
+
+import autograd as ag
+
+KINDS = ("mul", "add", "tanh")
+SHAPES = {"0-d": (), "(32,)": (32,)}
+TARGET_US = 5.0  # issue 8: forward + backward per elementwise op
+
+
+# ---------------------------------------------------------------------------------------------
+# The three implementations of each chain; each returns (dL/dx, dL/dw) with L = sum(y)
+# ---------------------------------------------------------------------------------------------
+
+def numpy_chain(kind, x, w, n):
+    if kind == "mul":
+        c = 0.999
+        y = x
+        for _ in range(n):
+            y = y * c
+        g = np.ones_like(x)
+        for _ in range(n):  # nothing saved: d(y c)/dy = c
+            g = g * c
+        return g, None
+    if kind == "add":
+        y = x
+        for _ in range(n):
+            y = y + w
+        g = np.ones_like(x)
+        gw = np.zeros_like(w)
+        for _ in range(n):
+            gw = gw + g
+        return g, gw
+    ys = []  # tanh: the backward needs every output
+    y = x
+    for _ in range(n):
+        y = np.tanh(y)
+        ys.append(y)
+    g = np.ones_like(x)
+    for y in reversed(ys):
+        g = g * (1 - y * y)
+    return g, None
+
+
+def glassgrad_chain(kind, x, w, n):
+    x = ag.Tensor(x, requires_grad=True)
+    w = ag.Tensor(w, requires_grad=True)
+    y = x
+    if kind == "mul":
+        for _ in range(n):
+            y = y * 0.999
+    elif kind == "add":
+        for _ in range(n):
+            y = y + w
+    else:
+        for _ in range(n):
+            y = y.tanh()
+    y.sum().backward()
+    return x.grad, w.grad
+
+
+def torch_chain(torch, kind, x, w, n):
+    x = torch.tensor(x, requires_grad=True)
+    w = torch.tensor(w, requires_grad=True)
+    y = x
+    if kind == "mul":
+        for _ in range(n):
+            y = y * 0.999
+    elif kind == "add":
+        for _ in range(n):
+            y = y + w
+    else:
+        for _ in range(n):
+            y = y.tanh()
+    y.sum().backward()
+    return x.grad.numpy(), None if w.grad is None else w.grad.numpy()
+
+
+# ---------------------------------------------------------------------------------------------
+
+def inputs(shape):
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0.2, 0.8, size=shape).astype(np.float32)
+    w = rng.uniform(-1e-4, 1e-4, size=shape).astype(np.float32)
+    return x, w
+
+
+def check_agreement(kind, shape, torch, n):
+    x, w = inputs(shape)
+    want = numpy_chain(kind, x, w, n)
+    runs = {"glassgrad": glassgrad_chain(kind, x, w, n)}
+    if torch is not None:
+        runs["torch"] = torch_chain(torch, kind, x, w, n)
+    for name, (gx, gw) in runs.items():
+        if gx.dtype != np.float32:
+            raise C.Mismatch(f"{name} {kind} chain: x.grad is {gx.dtype}, not float32")
+        C.assert_close(f"{name} {kind} chain {shape}: dL/dx", gx, want[0], rtol=1e-3)
+        if kind == "add":
+            C.assert_close(f"{name} add chain {shape}: dL/dw", gw, want[1], rtol=1e-5)
+
+
+def main():
+    parser = C.base_parser(__doc__.split("\n")[0], reps=7)
+    parser.add_argument("--length", type=int, default=10000, help="ops per chain")
+    args = parser.parse_args()
+    C.set_threads(args.threads)
+    torch = C.load_torch(not args.no_torch)
+    env = C.environment(torch)
+    C.print_environment(env)
+    n = args.length
+    print(f"chains of {n} ops, float32, forward + backward, {args.reps} rounds (+1 warm-up); "
+          "microseconds per op")
+
+    results = []
+    for label, shape in SHAPES.items():
+        for kind in KINDS:
+            check_agreement(kind, shape, torch, 100)
+            x, w = inputs(shape)
+            variants = {
+                "numpy": lambda kind=kind: lambda: numpy_chain(kind, x, w, n),
+                "glassgrad": lambda kind=kind: lambda: glassgrad_chain(kind, x, w, n),
+            }
+            if torch is not None:
+                variants["torch"] = lambda kind=kind: lambda: torch_chain(torch, kind, x, w, n)
+            times = C.interleaved(variants, args.reps)
+            rows = C.summarize(times, scale=1e6 / n)
+            C.print_table(f"{kind} chain on {label} tensors (agreement checked), us per op", rows,
+                          unit="us", fmt="{:.2f}")
+            results.append({"shape": label, "kind": kind, "rows": rows})
+
+    print("\nsummary: microseconds per op, forward + backward (median of rounds)")
+    names = [r["name"] for r in results[0]["rows"]]
+    print(f"  {'chain':<14}" + "".join(f"{name:>12}" for name in names) + f"{'gg/numpy':>12}")
+    for r in results:
+        by = {row["name"]: row for row in r["rows"]}
+        print(f"  {r['kind'] + ' ' + r['shape']:<14}"
+              + "".join(f"{by[name]['median']:>12.2f}" for name in names)
+              + f"{by['glassgrad']['ratio_median']:>11.2f}x")
+    worst = max(by_row["median"] for r in results for by_row in r["rows"]
+                if by_row["name"] == "glassgrad")
+    print(f"\nissue 8 target: <= {TARGET_US:g} us per op on every chain -> glassgrad's slowest "
+          f"chain {worst:.2f} us: {'met' if worst <= TARGET_US else 'NOT met'}")
+    C.write_json(args.json, {"env": env, "length": n, "reps": args.reps, "results": results})
+
+
+if __name__ == "__main__":
+    main()

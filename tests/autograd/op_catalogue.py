@@ -1,0 +1,198 @@
+"""Every differentiable op of the engine, described once, for the property tests, the PyTorch
+oracle and (later) differential fuzzing.
+
+Each entry pairs glassgrad's function with PyTorch's equivalent and says which inputs are safe:
+the value range where the op is smooth and finite (log and sqrt want positive numbers, a divisor
+must stay away from 0) and the points where it has a kink (relu and abs at 0, clip at its bounds),
+which a finite-difference check must avoid. PyTorch is imported only when a `theirs` function is
+called, so the catalogue is usable without it.
+"""
+from dataclasses import dataclass
+import importlib
+
+import numpy as np
+
+import autograd as ag
+
+
+def _torch():
+    return importlib.import_module("torch")
+
+
+def _F():
+    return importlib.import_module("torch.nn.functional")
+
+
+@dataclass(frozen=True)
+class Domain:
+    """Safe input values: [lo, hi] without the kinks (each kept at least `margin` away)."""
+
+    lo: float = -2.0
+    hi: float = 2.0
+    kinks: tuple = ()
+    margin: float = 0.05
+
+    def sample(self, rng, shape):
+        x = rng.uniform(self.lo, self.hi, size=shape)
+        for k in self.kinks:  # push values off a kink, staying inside [lo, hi]
+            near = np.abs(x - k) < self.margin
+            x = np.where(near, np.where(x >= k, k + 2 * self.margin, k - 2 * self.margin), x)
+        return x
+
+    def allows(self, value):
+        far_from_kinks = all(abs(value - k) >= self.margin for k in self.kinks)
+        return self.lo <= value <= self.hi and far_from_kinks
+
+
+ANY = Domain()
+POSITIVE = Domain(0.2, 3.0)
+
+
+@dataclass(frozen=True)
+class Unary:
+    name: str
+    ours: object       # Tensor -> Tensor
+    theirs: object     # torch.Tensor -> torch.Tensor
+    reference: object  # ndarray -> ndarray (plain NumPy)
+    domain: Domain = ANY
+
+
+@dataclass(frozen=True)
+class Binary:
+    """A broadcasting elementwise op of two tensors."""
+
+    name: str
+    ours: object
+    theirs: object
+    reference: object
+    domains: tuple = (ANY, ANY)
+
+
+@dataclass(frozen=True)
+class Reduction:
+    """An op with (axis, keepdims); axis None, an int or a tuple of ints. `ours` and `reference`
+    are called as f(x, axis=..., keepdims=...), `theirs` as f(x, axis, keepdims)."""
+
+    name: str
+    ours: object       # Tensor -> Tensor
+    theirs: object     # torch.Tensor -> torch.Tensor
+    reference: object  # ndarray -> ndarray
+    distinct: bool = False   # needs distinct values (max/min: ties; std: nonzero spread)
+    min_count: int = 1       # fewest elements reduced over (std at a single value is 0: sqrt')
+
+
+@dataclass(frozen=True)
+class AlongAxis:
+    """An op normalising along one axis (softmax, log_softmax)."""
+
+    name: str
+    ours: object       # (Tensor, axis) -> Tensor
+    theirs: object     # (torch.Tensor, axis) -> torch.Tensor
+    reference: object  # (ndarray, axis) -> ndarray
+
+
+UNARY = [
+    Unary("exp", ag.exp, lambda x: x.exp(), np.exp),
+    Unary("log", ag.log, lambda x: x.log(), np.log, POSITIVE),
+    Unary("sqrt", ag.sqrt, lambda x: x.sqrt(), np.sqrt, POSITIVE),
+    Unary("abs", ag.abs, lambda x: x.abs(), np.abs, Domain(kinks=(0.0,))),
+    Unary("sin", ag.sin, lambda x: x.sin(), np.sin),
+    Unary("cos", ag.cos, lambda x: x.cos(), np.cos),
+    Unary("tanh", ag.tanh, lambda x: x.tanh(), np.tanh),
+    Unary("sigmoid", ag.sigmoid, lambda x: x.sigmoid(), lambda x: 1 / (1 + np.exp(-x))),
+    Unary("relu", ag.relu, lambda x: x.relu(), lambda x: np.maximum(x, 0), Domain(kinks=(0.0,))),
+    Unary("leaky_relu", lambda x: ag.leaky_relu(x, 0.1), lambda x: _F().leaky_relu(x, 0.1),
+          lambda x: np.where(x > 0, x, 0.1 * x), Domain(kinks=(0.0,))),
+    Unary("clip", lambda x: ag.clip(x, -0.5, 0.5), lambda x: x.clamp(-0.5, 0.5),
+          lambda x: np.clip(x, -0.5, 0.5), Domain(-1.0, 1.0, kinks=(-0.5, 0.5))),
+    Unary("negative", lambda x: -x, lambda x: -x, np.negative),
+    Unary("square", ag.square, lambda x: x * x, np.square),
+    Unary("pow_scalar", lambda x: x ** 3, lambda x: x ** 3, lambda x: x ** 3),
+    Unary("pow_fraction", lambda x: x ** 1.5, lambda x: x ** 1.5, lambda x: x ** 1.5, POSITIVE),
+    Unary("scalar_pow", lambda x: 2.0 ** x, lambda x: 2.0 ** x, lambda x: 2.0 ** x),
+    Unary("scalar_div", lambda x: 1.0 / x, lambda x: 1.0 / x, lambda x: 1.0 / x, POSITIVE),
+    Unary("scalar_sub", lambda x: 3.0 - x, lambda x: 3.0 - x, lambda x: 3.0 - x),
+]
+
+
+def _where_mask(shape):
+    """A fixed checkerboard condition for where(), of the broadcast shape."""
+    return (np.arange(int(np.prod(shape))) % 2 == 0).reshape(shape)
+
+
+def _where_ours(a, b):
+    return ag.where(_where_mask(np.broadcast_shapes(a.shape, b.shape)), a, b)
+
+
+def _where_theirs(a, b):
+    torch = _torch()
+    cond = torch.from_numpy(_where_mask(torch.broadcast_shapes(a.shape, b.shape)))
+    return torch.where(cond, a, b)
+
+
+def _where_reference(a, b):
+    return np.where(_where_mask(np.broadcast_shapes(np.shape(a), np.shape(b))), a, b)
+
+
+BINARY = [
+    Binary("add", ag.add, lambda a, b: a + b, np.add),
+    Binary("subtract", ag.subtract, lambda a, b: a - b, np.subtract),
+    Binary("multiply", ag.multiply, lambda a, b: a * b, np.multiply),
+    Binary("divide", ag.divide, lambda a, b: a / b, np.divide, (ANY, Domain(0.5, 2.0))),
+    Binary("power", ag.power, lambda a, b: a ** b, np.power, (Domain(0.5, 2.0), ANY)),
+    Binary("maximum", ag.maximum, lambda a, b: _torch().maximum(a, b), np.maximum),
+    Binary("minimum", ag.minimum, lambda a, b: _torch().minimum(a, b), np.minimum),
+    Binary("where", _where_ours, _where_theirs, _where_reference),
+]
+
+
+def _dims(x, axis):
+    """Normalise a NumPy axis argument to a tuple of dims, for PyTorch."""
+    if axis is None:
+        return tuple(range(x.dim()))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    return tuple(a % x.dim() for a in axes)
+
+
+def _torch_reduce(method):
+    def run(x, axis, keepdims):
+        if x.dim() == 0:  # a 0-d tensor reduces to itself; PyTorch wants at least one dim
+            return method(x.reshape(1), (0,), False).reshape(())
+        return method(x, _dims(x, axis), keepdims)
+    return run
+
+
+def _logsumexp_reference(x, axis=None, keepdims=False):
+    m = np.max(x, axis=axis, keepdims=True)
+    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+REDUCTIONS = [
+    Reduction("sum", ag.sum, _torch_reduce(lambda x, d, k: x.sum(dim=d, keepdim=k)), np.sum),
+    Reduction("mean", ag.mean, _torch_reduce(lambda x, d, k: x.mean(dim=d, keepdim=k)),
+              np.mean),
+    Reduction("max", ag.max, _torch_reduce(lambda x, d, k: x.amax(dim=d, keepdim=k)), np.max,
+              distinct=True),
+    Reduction("min", ag.min, _torch_reduce(lambda x, d, k: x.amin(dim=d, keepdim=k)), np.min,
+              distinct=True),
+    Reduction("var", ag.var,
+              _torch_reduce(lambda x, d, k: x.var(dim=d, correction=0, keepdim=k)), np.var),
+    Reduction("std", ag.std,
+              _torch_reduce(lambda x, d, k: x.std(dim=d, correction=0, keepdim=k)), np.std,
+              distinct=True, min_count=2),
+    Reduction("logsumexp", ag.logsumexp,
+              _torch_reduce(lambda x, d, k: x.logsumexp(dim=d, keepdim=k)), _logsumexp_reference),
+]
+
+
+def _softmax_reference(x, axis):
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+ALONG_AXIS = [
+    AlongAxis("softmax", ag.softmax, lambda x, axis: x.softmax(dim=axis), _softmax_reference),
+    AlongAxis("log_softmax", ag.log_softmax, lambda x, axis: x.log_softmax(dim=axis),
+              lambda x, axis: np.log(_softmax_reference(x, axis))),
+]

@@ -1,0 +1,96 @@
+"""Regressions found by the differential fuzzer (test_fuzz_torch.py), each cut down to the smallest
+program that showed it. Expected values are PyTorch's, worked out by hand; no PyTorch needed here."""
+import warnings
+
+import numpy as np
+import pytest
+
+import autograd as ag
+
+
+def test_power_zero_has_zero_gradient_even_at_zero():
+    # d/dx x**0 = 0 everywhere; the general formula 0 * x**-1 is 0 * inf = NaN at x = 0
+    x = ag.Tensor([0.0, 2.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no divide-by-zero on the way either
+        (x ** 0).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0])
+
+
+def test_numpy_power_zero_has_zero_gradient_at_zero():
+    x = ag.Tensor(0.0, requires_grad=True)
+    np.power(x, 0).backward()
+    assert x.grad == 0.0
+
+
+def test_power_one_has_zero_second_derivative_at_zero():
+    x = ag.Tensor([0.0, 2.0], requires_grad=True)
+    (g,) = ag.grad((x ** 1).sum(), x, create_graph=True)
+    (h,) = ag.grad(g.sum(), x, allow_unused=True)
+    np.testing.assert_array_equal(np.zeros(2) if h is None else h.data, [0.0, 0.0])
+
+
+def test_transpose_method_takes_a_single_axis_for_a_1d_tensor():
+    x = ag.Tensor([1.0, 2.0], requires_grad=True)
+    y = x.transpose(0)
+    (y * np.array([3.0, 4.0])).sum().backward()
+    np.testing.assert_array_equal(y.data, [1.0, 2.0])
+    np.testing.assert_array_equal(x.grad, [3.0, 4.0])
+
+
+# value and gradient of a reduction of the 0-d tensor 1.5 over axis 0 or -1: nothing is reduced
+ZERO_D_REDUCTIONS = {
+    "sum": (1.5, 1.0), "mean": (1.5, 1.0), "max": (1.5, 1.0), "min": (1.5, 1.0),
+    "var": (0.0, 0.0), "logsumexp": (1.5, 1.0),
+}
+
+
+@pytest.mark.parametrize("axis", [0, -1])
+@pytest.mark.parametrize("name", ZERO_D_REDUCTIONS)
+def test_reduction_of_a_0d_tensor_over_axis_0_or_minus_1_reduces_nothing(name, axis):
+    x = ag.Tensor(1.5, requires_grad=True)
+    y = getattr(ag, name)(x, axis=axis)
+    y.backward()
+    value, grad = ZERO_D_REDUCTIONS[name]
+    assert y.shape == () and x.grad.shape == ()
+    assert y.item() == pytest.approx(value) and x.grad == pytest.approx(grad)
+
+
+def test_comparison_of_a_0d_tensor_holds_a_0d_array():
+    c = ag.Tensor(1.0) > 0
+    assert isinstance(c.data, np.ndarray) and c.shape == ()
+    assert np.asarray(c) == np.True_
+
+
+@pytest.mark.parametrize("f", [lambda x: ag.leaky_relu(x, 0.2), lambda x: ag.clip(x, 0.0, 1.0)],
+                         ids=["leaky_relu", "clip"])
+def test_gradient_with_create_graph_through_a_0d_piecewise_op(f):
+    x = ag.Tensor(0.5, requires_grad=True)
+    (g,) = ag.grad(f(x), x, create_graph=True)
+    assert g.item() == 1.0
+
+
+def test_grad_with_the_same_input_twice_gives_its_gradient_twice():
+    x = ag.Tensor([1.0, 2.0], requires_grad=True)
+    g1, g2 = ag.grad((x * x).sum(), [x, x])
+    np.testing.assert_array_equal(g1.data, [2.0, 4.0])
+    np.testing.assert_array_equal(g2.data, [2.0, 4.0])
+
+
+def test_grad_of_a_tensor_and_its_no_op_broadcast_gives_both_the_same_gradient():
+    # the fuzzer's form of the bug above: broadcast_to to the same shape returns its input
+    x = ag.Tensor([0.5, -1.0], requires_grad=True)
+    b = ag.broadcast_to(x, (2,))
+    loss = (x * np.array([1.0, 2.0])).sum() + (b * np.array([3.0, 4.0])).sum()
+    gx, gb = ag.grad(loss, [x, b])
+    np.testing.assert_array_equal(gx.data, [4.0, 6.0])
+    np.testing.assert_array_equal(gb.data, gx.data)
+
+
+def test_power_with_tensor_exponent_zero_has_the_exact_mixed_second_derivative():
+    # d/db [b a^(b-1)] = a^(b-1) (1 + b ln a) = 1/a at b = 0, in either order
+    a = ag.Tensor(2.0, requires_grad=True)
+    b = ag.Tensor(0.0, requires_grad=True)
+    ga, gb = ag.grad(a ** b, [a, b], create_graph=True)
+    assert ag.grad(ga, b)[0].item() == pytest.approx(0.5)
+    assert ag.grad(gb, a)[0].item() == pytest.approx(0.5)
