@@ -18,6 +18,8 @@ import numpy as np
 from .tensor import CLOCK, Tensor
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+# Frames inside glassgrad (autograd, and nn beside it) or NumPy are not "the user's line".
+_LIBRARY_DIRS = (_PACKAGE_DIR + os.sep, os.path.join(os.path.dirname(_PACKAGE_DIR), "nn") + os.sep)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -90,7 +92,7 @@ def _user_line():
     frame = sys._getframe(1)
     while frame is not None:
         path = frame.f_code.co_filename
-        if not (path.startswith(_PACKAGE_DIR) or f"{os.sep}numpy{os.sep}" in path):
+        if not (path.startswith(_LIBRARY_DIRS) or f"{os.sep}numpy{os.sep}" in path):
             return f"{path}:{frame.f_lineno} in {frame.f_code.co_name}"
         frame = frame.f_back
     return "<unknown>"
@@ -259,7 +261,11 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
     grads = {}
     for r, g in zip(roots, root_grads):
         grads[id(r)] = g if id(r) not in grads else _plus(grads[id(r)], g)
-    wanted = {id(t): i for i, t in enumerate(capture)} if capture is not None else None
+    wanted = None
+    if capture is not None:
+        wanted = {}
+        for i, t in enumerate(capture):  # the same tensor may be asked for twice
+            wanted.setdefault(id(t), []).append(i)
     captured = [None] * len(capture) if capture is not None else None
     owned = set()  # ids of gradient buffers this pass created, so safe to add into in place
     handed = set()  # ids of the arrays handed to inputs so far: one handed twice is copied
@@ -278,7 +284,8 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
                 if fn is None or t._retains_grad:
                     _store_grad(t, g)
             elif id(t) in wanted:
-                captured[wanted[id(t)]] = g
+                for j in wanted[id(t)]:
+                    captured[j] = g
             if fn is None:
                 continue
             if fn._clock != CLOCK[0]:  # something was changed in place since fn was recorded

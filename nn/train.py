@@ -51,7 +51,7 @@ class _TextBar:
 
 
 def _progress(total, desc, enabled):
-    if not enabled or os.environ.get("TQDM_DISABLE"):
+    if not enabled or os.environ.get("TQDM_DISABLE", "0").lower() not in ("", "0", "false"):
         return None
     try:
         from tqdm.auto import tqdm
@@ -264,13 +264,13 @@ def main(argv=None):
 
     p = argparse.ArgumentParser(
         prog="python -m nn.train",
-        description="Train an MLP (default: 784-300-75-10 ReLU on MNIST, Adam with a cosine "
-                    "learning-rate schedule) and print the test accuracy.")
+        description="Train an MLP (default: 784-300-75-10 ReLU on MNIST, 12 epochs of Adam at "
+                    "lr 2e-3 with cosine annealing, batch 128) and print the test accuracy.")
     p.add_argument("--dataset", default="mnist", choices=sorted(_DEFAULT_SIZES))
     p.add_argument("--sizes", help="layer sizes, comma-separated (default depends on dataset)")
     p.add_argument("--activation", default="relu", choices=["relu", "tanh", "sigmoid", "leaky_relu"])
     p.add_argument("--optimizer", default="adam", choices=["adam", "adamw", "sgd", "rmsprop", "adagrad"])
-    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--schedule", default="cosine", choices=["cosine", "none", "plateau"],
                    help="learning-rate schedule over the epochs (default: cosine annealing)")
     p.add_argument("--epochs", type=int, default=12)

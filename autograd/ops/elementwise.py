@@ -69,7 +69,9 @@ class Power(Op):
             if isinstance(b, numbers.Number):
                 ga = gy * b * a ** (b - 1) if b != 0 else gy * 0
             else:
-                ga = gy * b * a ** np.where(np.asarray(b == 0), 1, b - 1)
+                # guard only the 0 * inf points (a == 0 and b == 0): elsewhere the exponent must
+                # stay b - 1, or the mixed second derivative d2/(da db) would be wrong
+                ga = gy * b * a ** np.where(np.asarray(b == 0) & np.asarray(a == 0), 1, b - 1)
             ga = sum_to(ga, a.shape)
         # d(a^b)/db = a^b log(a): only defined for a > 0 (0 where a == 0, like PyTorch)
         gb = None
