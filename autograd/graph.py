@@ -117,7 +117,7 @@ class Op:
     output in place afterwards is caught.
     """
 
-    __slots__ = ("inputs", "_clock", "_trace")
+    __slots__ = ("inputs", "_xs", "_clock", "_trace")
     uses_output = False
 
     def forward(self, *xs):
@@ -156,6 +156,7 @@ class Op:
             for x in inputs:
                 if isinstance(x, Tensor) and x._requires_grad:
                     self.inputs = inputs
+                    self._xs = xs  # the input arrays, for backward
                     self._clock = CLOCK[0]
                     out.grad_fn = self
                     out._requires_grad = True
@@ -190,9 +191,10 @@ def sum_to(g, shape):
     if g.shape == shape:
         return g
     lead = g.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
-    return g.sum(axis=axes, keepdims=True).reshape(shape)
+    if lead:  # summed away without keepdims: the result owns its memory (no view to copy later)
+        g = g.sum(axis=tuple(range(lead)))
+    ones = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    return g.sum(axis=ones, keepdims=True) if ones else g
 
 
 # ----------------------------------------------------------------------------------------------
@@ -268,7 +270,6 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
             wanted.setdefault(id(t), []).append(i)
     captured = [None] * len(capture) if capture is not None else None
     owned = set()  # ids of gradient buffers this pass created, so safe to add into in place
-    handed = set()  # ids of the arrays handed to inputs so far: one handed twice is copied
     anomaly = _mode.anomaly
     prev_mode = _mode.grad_enabled
     _mode.grad_enabled = create_graph
@@ -280,10 +281,12 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
             if g is None:
                 continue
             fn = t.grad_fn
+            kept = False  # whether g itself is kept (in t.grad, or returned to the caller)
             if wanted is None:
                 if fn is None or t._retains_grad:
-                    _store_grad(t, g)
+                    kept = _store_grad(t, g)
             elif id(t) in wanted:
+                kept = True
                 for j in wanted[id(t)]:
                     captured[j] = g
             if fn is None:
@@ -294,19 +297,21 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
             if create_graph:
                 gxs = fn.backward(g, t, *inputs)
             else:
-                gxs = fn.backward(g, t.data,
-                                  *[x.data if isinstance(x, Tensor) else x for x in inputs])
+                gxs = fn.backward(g, t.data, *fn._xs)
             if not isinstance(gxs, tuple):
                 gxs = (gxs,)
+            given = []  # the arrays handed to this op's inputs
             for x, gx in zip(inputs, gxs):
                 if gx is None or not (isinstance(x, Tensor) and x._requires_grad):
                     continue
                 if not create_graph:
                     if type(gx) is not np.ndarray:
                         gx = np.asarray(gx)  # NumPy gives scalars, not 0-d arrays, for 0-d maths
-                    if id(gx) in handed:  # x + x, or a + b: each input gets its own array
+                    # a + b hands the same array to both; x * 1 may pass on g that t.grad keeps:
+                    # every tensor gets an array of its own
+                    if (kept and gx is g) or (given and any(gx is o for o in given)):
                         gx = gx.copy()
-                    handed.add(id(gx))
+                    given.append(gx)
                 if gx.shape != x.data.shape:
                     raise RuntimeError(f"internal error: {fn.name}.backward gave a gradient of "
                                        f"shape {gx.shape} for an input of shape {x.shape}")
@@ -324,7 +329,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
                 else:
                     prev += gx
             if not retain_graph:
-                fn.inputs = None
+                fn.inputs = fn._xs = None
     finally:
         _mode.grad_enabled = prev_mode
     return captured
@@ -333,9 +338,13 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
 def _store_grad(t, g):
     """Accumulate into t.grad like PyTorch. Each tensor's .grad is an array of its own, so that
     changing one in place (gradient clipping, `W.grad *= 0.5`) never changes another."""
+    if t.grad is not None:
+        t.grad = _plus(t.grad, g)
+        return False
     if g.base is not None or not g.flags.writeable:  # a view of another gradient, or broadcast
         g = g.copy()
-    t.grad = g if t.grad is None else _plus(t.grad, g)
+    t.grad = g
+    return True
 
 
 def _plus(a, b):
