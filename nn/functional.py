@@ -165,6 +165,11 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
 
     if np.issubdtype(t.dtype, np.integer):
         kept = _check_class_indices(fn, t, shape, axis, ignore_index)
+        if len(shape) == 2 and w is None and label_smoothing == 0 and kept.all():
+            # the everyday case (a batch of logits, plain labels): W is just the one-hot rows
+            W = np.zeros(shape, dtype=input.dtype)
+            W[np.arange(shape[0]), t] = 1
+            return CrossEntropy(W, axis, reduction, shape[0])(input)
         onehot = np.moveaxis(np.eye(n_classes, dtype=input.dtype)[np.where(kept, t, 0)], -1, axis)
         kept_c = np.expand_dims(kept, axis)
         W = ((1 - label_smoothing) * onehot + label_smoothing / n_classes) * kept_c

@@ -176,17 +176,24 @@ class Adam(Optimizer):
         elif wd:
             g = g + wd * p.data
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        m += (1 - beta1) * (g - m)
+        # One scratch array per step, written with out=: the update allocates nothing else.
+        tmp = np.subtract(g, m)
+        tmp *= 1 - beta1
+        m += tmp                                    # m = m + (1 - beta1)(g - m)
+        np.multiply(g, g, out=tmp)
+        tmp *= 1 - beta2
         v *= beta2
-        v += (1 - beta2) * g * g
+        v += tmp                                    # v = beta2 v + (1 - beta2) g^2
         if group["amsgrad"]:
             v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
         bias1 = 1 - beta1 ** state["step"]
         bias2 = 1 - beta2 ** state["step"]
-        denom = np.sqrt(v)
+        denom = np.sqrt(v, out=tmp)
         denom /= math.sqrt(bias2)
         denom += group["eps"]
-        p.add_(np.divide(m, denom, out=denom), alpha=-lr / bias1)  # reuse denom's memory
+        step = np.divide(m, denom, out=tmp)
+        step *= lr / bias1
+        p.sub_(step)                                # p -= lr/bias1 * m / (sqrt(v/bias2) + eps)
 
 
 class AdamW(Adam):
