@@ -9,9 +9,8 @@ from .layers import (
 )
 from .module import Module, Parameter, Sequential
 
-from . import data, train
+from . import data
 from .data import DataLoader
-from .train import EarlyStopping, History, evaluate, fit
 
 __all__ = [
     "functional", "init", "optim", "manual_seed", "get_rng",
@@ -23,10 +22,16 @@ __all__ = [
 ]
 
 
+_LAZY = {"MLPClassifier": "estimator", "MLPRegressor": "estimator", "estimator": "estimator",
+         "fit": "train", "evaluate": "train", "History": "train", "EarlyStopping": "train",
+         "train": "train"}
+
+
 def __getattr__(name):
-    # The estimators import scikit-learn when it is installed (slow): load them on first use.
-    if name in ("MLPClassifier", "MLPRegressor", "estimator"):
+    # Loaded on first use: the estimators import scikit-learn when it is installed (slow), and
+    # nn.train must not be imported before `python -m nn.train` runs it.
+    if name in _LAZY:
         import importlib
-        estimator = importlib.import_module(".estimator", __name__)
-        return estimator if name == "estimator" else getattr(estimator, name)
+        module = importlib.import_module("." + _LAZY[name], __name__)
+        return module if name == _LAZY[name] else getattr(module, name)
     raise AttributeError(f"module 'nn' has no attribute {name!r}")
