@@ -135,6 +135,9 @@ def _parse_idx(raw, name, source):
     ndim = 3 if "images" in name else 1
     what = "image" if ndim == 3 else "label"
     magic = bytes([0, 0, 0x08, ndim])
+    if len(raw) < 4:
+        raise DatasetError(f"{source}: truncated: " + ("the file is empty (0 bytes)" if not raw else
+                           f"only {len(raw)} bytes, not even the 4-byte IDX magic number"))
     if raw[:4] != magic:
         raise DatasetError(f"{source}: not an MNIST {what} file: expected the IDX magic number "
                            f"0x{magic.hex()} (unsigned bytes, {ndim} dimension(s)), "

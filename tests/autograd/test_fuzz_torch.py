@@ -37,9 +37,9 @@ import autograd as ag  # noqa: E402
 
 F = torch.nn.functional
 MAX_NDIM, MAX_SIZE = 5, 256
-# Both sides compute in float64 but in different orders (NumPy's pairwise sums, other kernels):
-# they agree to ~1e-15 relative; a real bug is off by far more than these.
-RTOL, ATOL = 1e-8, 1e-10
+# Both sides compute in the same precision but in different orders (NumPy's pairwise sums, other
+# kernels): in float64 they agree to ~1e-15 relative; a real bug is off by far more than these.
+TOLERANCES = {np.float64: (1e-8, 1e-10), np.float32: (2e-4, 1e-5)}  # rtol, atol (times the scale)
 HUGE = 1e6  # values beyond this make relative comparisons meaningless: discard the program
 
 
@@ -58,7 +58,7 @@ class Const:
 def lit(c):
     """Python source for a constant."""
     if isinstance(c, np.ndarray):
-        return f"np.array({c.tolist()!r})"
+        return f"np.array({c.tolist()!r}{', dtype=np.float32' if c.dtype == np.float32 else ''})"
     return repr(c)
 
 
@@ -85,12 +85,12 @@ class Step:
 
 
 class Program:
-    def __init__(self, leaves, requires_grad):
-        self.leaves, self.requires_grad = leaves, requires_grad
+    def __init__(self, leaves, requires_grad, dtype=np.float64):
+        self.leaves, self.requires_grad, self.dtype = leaves, requires_grad, dtype
         self.steps = []
         self.shapes = [x.shape for x in leaves]
         # PyTorch's values while drawing: a step that would overflow is never added
-        self.torch_values = [torch.tensor(x, dtype=torch.float64) for x in leaves]
+        self.torch_values = [torch.tensor(x) for x in leaves]
 
     def sinks(self):
         """The values no step reads: the program's outputs, which the loss sums."""
@@ -98,8 +98,9 @@ class Program:
         return [i for i in range(len(self.shapes)) if i not in used]
 
     def __repr__(self):
-        lines = [(f"v{i} = ag.Tensor({x.tolist()!r}{', requires_grad=True' if r else ''})", x.shape)
-                 for i, (x, r) in enumerate(zip(self.leaves, self.requires_grad))]
+        extra = ", dtype=np.float32" if self.dtype == np.float32 else ""
+        lines = [(f"v{i} = ag.Tensor({x.tolist()!r}{extra}{', requires_grad=True' if r else ''})",
+                  x.shape) for i, (x, r) in enumerate(zip(self.leaves, self.requires_grad))]
         lines += [(f"v{len(self.leaves) + k} = {s.code()}", self.shapes[len(self.leaves) + k])
                   for k, s in enumerate(self.steps)]
         width = min(max(len(line) for line, _ in lines), 100)
@@ -123,16 +124,18 @@ def grid(lo=-16, hi=16):
     return st.integers(lo, hi).map(lambda k: k / 8)
 
 
-def to_torch(x):
-    """A constant for PyTorch, always float64: PyTorch would take an int constant through exp or
-    `c * c + 0.5` in float32, while NumPy works in float64 (the values are the same)."""
-    return torch.tensor(x, dtype=torch.float64)
+def to_torch(x, dtype):
+    """A constant for PyTorch, in the program's float dtype. (An int constant would go through exp
+    or `c * c + 0.5` in float32 there, in float64 in NumPy; a Python float next to a 0-d float32
+    tensor must not become a float64 tensor.)"""
+    return torch.tensor(x, dtype=torch.float64 if dtype == np.float64 else torch.float32)
 
 
 def add_step(prog, template, items, ours, theirs, kinks=None, avoid=None):
     """Append the step if the op applies to these operands (PyTorch decides, on the real values),
     its result is small and finite, and its input stays clear of what `avoid` names."""
-    operands = [to_torch(i.value) if isinstance(i, Const) else prog.torch_values[i] for i in items]
+    operands = [to_torch(i.value, prog.dtype) if isinstance(i, Const) else prog.torch_values[i]
+                for i in items]
     try:
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. var with ddof=1 of one element: NaN, declined below
@@ -177,11 +180,12 @@ def sub_shape(draw, shape):
     return tuple(1 if draw(st.booleans()) else n for n in shape[len(shape) - k:])
 
 
-def const_array(draw, shape):
-    """A constant ndarray: float64 mostly, sometimes int64 (NumPy promotes it to float64)."""
-    if draw(st.integers(0, 4)) == 0:
+def const_array(draw, prog, shape):
+    """A constant ndarray of the program's dtype; in float64 programs sometimes int64 (NumPy
+    promotes it to float64; next to float32 NumPy and PyTorch would promote differently)."""
+    if prog.dtype == np.float64 and draw(st.integers(0, 4)) == 0:
         return Const(draw(hnp.arrays(np.int64, shape, elements=st.integers(-3, 3))))
-    return Const(draw(hnp.arrays(np.float64, shape, elements=grid())))
+    return Const(draw(hnp.arrays(prog.dtype, shape, elements=grid())))
 
 
 def const_scalar(draw):
@@ -198,7 +202,7 @@ def operand_for(draw, prog, shape):
         if i is not None:
             return i
     if how == "array":
-        return const_array(draw, sub_shape(draw, shape))
+        return const_array(draw, prog, sub_shape(draw, shape))
     return const_scalar(draw)
 
 
@@ -595,7 +599,7 @@ def gen_concatenate(draw, prog):
         if draw(st.integers(0, 3)) == 0:  # a constant piece among the tensors
             piece = list(shape)
             piece[ax] = draw(st.integers(1, 2))
-            items.append(const_array(draw, tuple(piece)))
+            items.append(const_array(draw, prog, tuple(piece)))
         else:
             items.append(pick(draw, prog, fits))
     items = draw(st.permutations(items))
@@ -736,11 +740,11 @@ def gen_matmul(draw, prog):
     if how == "const":
         m = draw(st.integers(1, 3))
         if draw(st.booleans()):
-            items = [a, const_array(draw, (sa[-1],) if len(sa) == 1 or m == 1 and draw(st.booleans())
+            items = [a, const_array(draw, prog, (sa[-1],) if len(sa) == 1 or m == 1 and draw(st.booleans())
                                     else (sa[-1], m))]
         else:
             k = sa[-2] if len(sa) >= 2 else sa[0]
-            items = [const_array(draw, (m, k)), a]
+            items = [const_array(draw, prog, (m, k)), a]
     if how == "gram" or (how == "value" and b is None):  # a @ a^T always lines up
         if len(sa) == 1:
             items = [a, a]
@@ -793,14 +797,14 @@ def gen_linear(draw, prog):
     k = prog.shapes[x][-1]
     W = pick(draw, prog, lambda s: len(s) == 2 and s[1] == k) if draw(st.booleans()) else None
     if W is None:
-        W = const_array(draw, (draw(st.integers(1, 3)), k))
+        W = const_array(draw, prog, (draw(st.integers(1, 3)), k))
     m = prog.shapes[W][0] if not isinstance(W, Const) else W.value.shape[0]
     how = draw(st.sampled_from(["none", "value", "const"]))
     b = None
     if how == "value":
         b = pick(draw, prog, lambda s: s == (m,))
     if how == "const" or (how == "value" and b is None):
-        b = const_array(draw, (m,))
+        b = const_array(draw, prog, (m,))
     if how == "none":
         return add_step(prog, "ag.linear({0}, {1})", [x, W], ag.linear, F.linear)
     return add_step(prog, "ag.linear({0}, {1}, {2})", [x, W, b], ag.linear, F.linear)
@@ -823,7 +827,7 @@ SECOND_ORDER_OPS = {**UNARY, **BINARY, **REDUCTIONS, "clip": gen_clip, "where": 
 
 
 @st.composite
-def programs(draw, ops=OPS, min_steps=5, max_steps=30):
+def programs(draw, ops=OPS, min_steps=5, max_steps=30, dtype=np.float64):
     """Leaves of broadcast-compatible shapes (0-d and size-1 axes included), then steps."""
     ndim = draw(st.sampled_from([2, 3, 1, 0]))
     base = tuple(draw(st.lists(st.integers(1, 3), min_size=ndim, max_size=ndim)))
@@ -834,10 +838,10 @@ def programs(draw, ops=OPS, min_steps=5, max_steps=30):
             m = draw(st.integers(1, 3))
             shape = draw(st.sampled_from([(base[-1], m), (m, base[-1]), (base[-1],),
                                           base[:-2] + (base[-1], m)]))
-        leaves.append(draw(hnp.arrays(np.float64, shape, elements=grid())))
+        leaves.append(draw(hnp.arrays(dtype, shape, elements=grid())))
         # now and then a leaf without a gradient: ops must skip its gradient, not misplace it
         requires_grad.append(k == 0 or draw(st.integers(0, 3)) != 3)
-    prog = Program(leaves, requires_grad)
+    prog = Program(leaves, requires_grad, dtype)
     # matrix products need operands that line up, so they are tried more often
     names = sorted(ops) + [name for name in ("matmul", "dot", "linear") if name in ops] * 2
     n = draw(st.integers(min_steps, max_steps))
@@ -852,11 +856,11 @@ def programs(draw, ops=OPS, min_steps=5, max_steps=30):
 # ----------------------------------------------------------------------------------------------
 # Running programs on both sides
 
-def _operands(step, values, side):
+def _operands(prog, step, values, side):
     out = []
     for i in step.items:
         if isinstance(i, Const):
-            out.append(i.value if side == "ours" else to_torch(i.value))
+            out.append(i.value if side == "ours" else to_torch(i.value, prog.dtype))
         else:
             out.append(values[i])
     return out
@@ -873,24 +877,23 @@ def _numpy(x):
 def run_ours(prog):
     values = [ag.Tensor(x, requires_grad=r) for x, r in zip(prog.leaves, prog.requires_grad)]
     for k, step in enumerate(prog.steps):
-        y = step.ours(*_operands(step, values, "ours"))
+        y = step.ours(*_operands(prog, step, values, "ours"))
         assert isinstance(y, ag.Tensor), f"v{len(prog.leaves) + k} = {step.code()} gave {type(y).__name__}"
         values.append(y)
     return values
 
 
 def run_theirs(prog):
-    values = [torch.tensor(x, dtype=torch.float64, requires_grad=r)
-              for x, r in zip(prog.leaves, prog.requires_grad)]
+    values = [torch.tensor(x, requires_grad=r) for x, r in zip(prog.leaves, prog.requires_grad)]
     for step in prog.steps:
-        values.append(step.theirs(*_operands(step, values, "theirs")))
+        values.append(step.theirs(*_operands(prog, step, values, "theirs")))
     return values
 
 
 def loss_of(prog, values, side):
     total = None
     for k in prog.sinks():
-        w = weights(prog.shapes[k], k)
+        w = weights(prog.shapes[k], k).astype(prog.dtype)
         term = (values[k] * (w if side == "ours" else torch.tensor(w))).sum()
         total = term if total is None else total + term
     return total
@@ -899,9 +902,10 @@ def loss_of(prog, values, side):
 def assert_close(ours, theirs, what):
     ours, theirs = _numpy(ours), _numpy(theirs)
     assert ours.shape == theirs.shape, f"{what}: shape {ours.shape}, PyTorch gives {theirs.shape}"
-    assert ours.dtype == np.float64, f"{what}: dtype {ours.dtype}, expected float64"
+    assert ours.dtype == theirs.dtype, f"{what}: dtype {ours.dtype}, PyTorch gives {theirs.dtype}"
+    rtol, atol = TOLERANCES[theirs.dtype.type]
     scale = max(1.0, float(np.abs(theirs).max(initial=0.0)))
-    np.testing.assert_allclose(ours, theirs, rtol=RTOL, atol=ATOL * scale, err_msg=what)
+    np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=atol * scale, err_msg=what)
 
 
 def _who_reads(prog, i):
@@ -924,8 +928,8 @@ def check_forward(prog, ours, theirs):
     for step in prog.steps:
         if step.kinks is None and step.avoid is None:
             continue
-        a = [_numpy(x) for x in _operands(step, ours, "ours")]
-        b = [_numpy(x) for x in _operands(step, theirs, "ours")]
+        a = [_numpy(x) for x in _operands(prog, step, ours, "ours")]
+        b = [_numpy(x) for x in _operands(prog, step, theirs, "ours")]
         if step.kinks is not None:
             for ka, kb in zip(step.kinks(*a), step.kinks(*b)):
                 assume(np.array_equal(np.sign(ka), np.sign(kb)))
@@ -941,8 +945,8 @@ def check_gradients(prog, ours, theirs, grads_ours, grads_theirs, what="gradient
         if any(ours[k] is ours[j] or theirs[k] is theirs[j] for j in range(k)):
             continue  # a no-op that returned its input (broadcast_to, flatten of 1-d): same tensor
         ga, gb = grads_ours[k], grads_theirs[k]
-        ga = np.zeros(prog.shapes[k]) if ga is None else ga
-        gb = np.zeros(prog.shapes[k]) if gb is None else gb
+        ga = np.zeros(prog.shapes[k], prog.dtype) if ga is None else ga
+        gb = np.zeros(prog.shapes[k], prog.dtype) if gb is None else gb
         assert_close(ga, gb, f"{what} of v{k}, which is read by: {_who_reads(prog, k) or 'the loss'}")
 
 
@@ -978,6 +982,17 @@ def test_random_programs_match_pytorch_values_and_gradients(program, how):
         for g in grads_ours:
             assert g is None or isinstance(g, np.ndarray), f".grad is a {type(g).__name__}"
     check_gradients(program, ours, theirs, grads_ours, grads_theirs)
+
+
+@given(programs(dtype=np.float32))
+def test_random_float32_programs_stay_float32_and_match_pytorch(program):
+    # Python numbers and float32 constants only: a float32 program must never become float64
+    ours, theirs = run_ours(program), run_theirs(program)
+    check_forward(program, ours, theirs)
+    loss_ours, loss_theirs = loss_of(program, ours, "ours"), loss_of(program, theirs, "theirs")
+    if not loss_theirs.requires_grad:
+        return
+    check_gradients(program, ours, theirs, _backward(ours, loss_ours, 1), _backward(theirs, loss_theirs, 1))
 
 
 def _second_order(program, values, side):
