@@ -498,25 +498,19 @@ def _leaf(name, value):
     return Tensor(data, requires_grad=True, name=name)
 
 
+def _ops(root):
+    """Every op in root's graph, each once."""
+    return [t.grad_fn for t in backward_order(root) if t.grad_fn is not None]
+
+
 def _batch_sizes(loss, extra):
     """Leading sizes of the data the loss was computed from: the arrays that enter the graph as
     constants (X, one-hot targets, ...) and the params that are not being compared."""
-    sizes, seen, stack = [], set(), [loss]
-    for t in extra:
-        if t.ndim >= 2:
-            sizes.append(t.shape[0])
-    while stack:
-        t = stack.pop()
-        fn = t.grad_fn
-        if fn is None or id(fn) in seen or fn.inputs is None:
-            continue
-        seen.add(id(fn))
+    sizes = [t.shape[0] for t in extra if t.ndim >= 2]
+    for fn in _ops(loss):
         for x in fn.inputs:
-            if isinstance(x, Tensor):
-                if x.requires_grad:
-                    stack.append(x)
-                elif x.ndim >= 2:
-                    sizes.append(x.shape[0])
+            if isinstance(x, Tensor) and not x.requires_grad and x.ndim >= 2:
+                sizes.append(x.shape[0])
             elif isinstance(x, np.ndarray) and x.ndim >= 2:
                 sizes.append(x.shape[0])
     return tuple(dict.fromkeys(s for s in sizes if s > 1))
@@ -825,19 +819,13 @@ def _short_num(a):
 
 def _kink_conventions(total, eps):
     """The conventions of the kinked ops in the graph that sit within reach of a kink."""
-    found, seen, stack = [], set(), [total]
-    while stack:
-        t = stack.pop()
-        fn = t.grad_fn
-        if fn is None or id(fn) in seen or fn.inputs is None:
-            continue
-        seen.add(id(fn))
+    found = []
+    for fn in _ops(total):
         xs = [x.data if isinstance(x, Tensor) else x for x in fn.inputs]
         if _near_kink(fn, xs, 1e3 * eps):
             text = _convention(fn)
             if text and text not in found:
                 found.append(text)
-        stack.extend(x for x in fn.inputs if isinstance(x, Tensor))
     return "; ".join(found)
 
 

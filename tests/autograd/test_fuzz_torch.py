@@ -335,6 +335,8 @@ def _binary(name, variants, kinks=None, avoid=None):
     def gen(draw, prog):
         items = two_operands(draw, prog)
         template, ours, theirs = draw(st.sampled_from(variants))
+        if prog.dtype == np.float32 and "np.exp({1})" in template and isinstance(items[1], Const):
+            return False  # np.exp(2) is a float64 NumPy scalar, which (rightly) makes float64
         return add_step(prog, template, items, ours, theirs, kinks, avoid)
     gen.__name__ = name
     return gen
