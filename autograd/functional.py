@@ -38,8 +38,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                                  f"{i} has shape {out.shape}")
         seeds.append(_as_tensor(g) if create_graph else np.asarray(g, dtype=out.dtype))
     for i, x in enumerate(inputs):
-        if not (isinstance(x, Tensor) and x.requires_grad):
-            raise RuntimeError(f"grad: input {i} is not a Tensor that requires grad")
+        if not isinstance(x, Tensor):
+            raise RuntimeError(f"grad: input {i} must be a Tensor that requires grad; got a "
+                               f"{type(x).__name__}")
+        if not x.requires_grad:
+            raise RuntimeError(f"grad: input {i} ({x.name or 'shape ' + str(x.shape)}) does not "
+                               "require grad; create it with requires_grad=True")
     retain = create_graph if retain_graph is None else retain_graph
     grads = run_backward(outputs, seeds, retain_graph=retain, create_graph=create_graph,
                          capture=inputs)

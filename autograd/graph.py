@@ -15,7 +15,7 @@ import threading
 
 import numpy as np
 
-from .tensor import CLOCK, Tensor
+from .tensor import CLOCK, Tensor, last_change
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 # Frames inside glassgrad (autograd, and nn beside it) or NumPy are not "the user's line".
@@ -151,6 +151,8 @@ class Op:
         except (ValueError, TypeError) as e:
             raise type(e)(_forward_error(self, xs, e)) from None
         out = Tensor._make(y if type(y) is np.ndarray else np.asarray(y))
+        if out.data.base is not None:  # the output is a view: in-place changes reach its input
+            out._base = _viewed_input(inputs, out.data.base)
         mode = _mode
         if mode.grad_enabled:
             for x in inputs:
@@ -167,11 +169,21 @@ class Op:
         return out
 
 
+BROADCAST_RULE = ("(NumPy's rule: line the shapes up from the right; each pair of sizes must be "
+                  "equal, or one of them 1)")
+
+
+def _viewed_input(inputs, owner):
+    for x in inputs:
+        if isinstance(x, Tensor) and (x.data is owner or x.data.base is owner):
+            return x
+    return None
+
+
 def _forward_error(op, xs, error):
     shapes = " and ".join(str(np.shape(x)) for x in xs)
     if "broadcast" in str(error):
-        what = (f"shapes {shapes} cannot be broadcast together (NumPy's rule: line the shapes "
-                "up from the right; each pair of sizes must be equal, or one of them 1)")
+        what = f"shapes {shapes} cannot be broadcast together {BROADCAST_RULE}"
     else:
         what = f"{error} (input shapes: {shapes})"
     return f"{op.name}: {what}; at {_user_line()}"
@@ -238,14 +250,14 @@ def _describe(t):
 def _check_unchanged(t, fn):
     """In-place changes after the forward pass would make backward use the wrong numbers."""
     for x in fn.inputs:
-        if isinstance(x, Tensor) and x._stamp > fn._clock:
+        if isinstance(x, Tensor) and last_change(x) > fn._clock:
             where = f" (created at {fn._trace})" if hasattr(fn, "_trace") else ""
             raise RuntimeError(
                 f"the tensor {_describe(x)} was modified in place after {fn.name}{where} used it "
-                "in the forward pass, so its gradient would be computed from the new values. "
+                "in the forward pass, so backward would compute with the new values. "
                 "Compute every gradient (call backward) before updating any parameter, or use "
                 "an out-of-place update.")
-    if fn.uses_output and t._stamp > fn._clock:
+    if fn.uses_output and last_change(t) > fn._clock:
         raise RuntimeError(
             f"the output {_describe(t)} of {fn.name} was modified in place after the forward "
             "pass, but its backward needs the original values.")

@@ -108,7 +108,7 @@ FUNCTIONS = {
 VALUES_ONLY = {
     np.shape, np.ndim, np.size, np.argmax, np.argmin, np.argsort, np.allclose, np.isclose,
     np.array_equal, np.count_nonzero, np.any, np.all, np.nonzero, np.zeros_like, np.ones_like,
-    np.empty_like, np.full_like, np.round, np.around, np.result_type, np.unique, np.sort,
+    np.empty_like, np.full_like, np.result_type,
 }
 
 

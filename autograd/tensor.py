@@ -14,7 +14,13 @@ _FLOAT_KINDS = "f"
 def _as_array(data, dtype=None):
     if isinstance(data, Tensor):
         data = data.data
-    arr = np.array(data, dtype=dtype)
+    try:
+        arr = np.array(data, dtype=dtype)
+    except ValueError as e:
+        if "inhomogeneous" not in str(e):
+            raise
+        raise ValueError("Tensor data must be rectangular: the nested lists have different "
+                         f"lengths (ragged), so they do not form an array ({e})") from None
     if arr.dtype.kind not in "biuf":
         raise TypeError(
             f"Tensor data must be numbers (bool, int or float); got dtype {arr.dtype} "
@@ -28,7 +34,7 @@ class GradientLostWarning(UserWarning):
 
 class Tensor:
     __slots__ = ("data", "grad", "_requires_grad", "name", "grad_fn", "_version", "_stamp",
-                 "_retains_grad", "__weakref__")
+                 "_base", "_retains_grad", "__weakref__")
 
     # ndarray's operators defer to ours (np.ndarray + Tensor gives a Tensor)
     __array_priority__ = 1000
@@ -39,6 +45,7 @@ class Tensor:
         self.grad_fn = None
         self.name = name
         self._version = self._stamp = 0
+        self._base = None
         self._retains_grad = False
         self._requires_grad = False
         self.requires_grad = requires_grad
@@ -52,6 +59,7 @@ class Tensor:
         t.grad_fn = None
         t.name = None
         t._version = t._stamp = 0
+        t._base = None
         t._retains_grad = False
         t._requires_grad = False
         return t
@@ -116,7 +124,9 @@ class Tensor:
 
     def detach(self):
         """The same values (shared, not copied), cut off from the graph."""
-        return Tensor._make(self.data)
+        alias = Tensor._make(self.data)
+        alias._base = self  # changing one in place changes the other
+        return alias
 
     def item(self):
         return self.data.item()
@@ -317,14 +327,27 @@ class Tensor:
 
 # In-place changes are stamped with a global clock. An op remembers the clock when it was
 # recorded; at backward, an input stamped later was changed after the op saw it. One int per op,
-# instead of a version per input.
+# instead of a version per input. A view (reshape, slice, detach ...) links to the tensor whose
+# memory it shares (`_base`): a change through the view stamps that tensor too, and a view counts
+# as changed when its base is.
 CLOCK = [0]
 
 
 def _mark_changed(t):
     CLOCK[0] += 1
-    t._stamp = CLOCK[0]
-    t._version += 1
+    while t is not None:
+        t._stamp = CLOCK[0]
+        t._version += 1
+        t = t._base
+
+
+def last_change(t):
+    """The clock of the latest in-place change to t's memory, through t or any view of it."""
+    stamp = t._stamp
+    while t._base is not None:
+        t = t._base
+        stamp = max(stamp, t._stamp)
+    return stamp
 
 
 def tensor(data, requires_grad=False, name=None, dtype=None):

@@ -5,6 +5,7 @@ import numbers
 
 import numpy as np
 
+from ..graph import BROADCAST_RULE, _user_line
 from ..tensor import Tensor
 from .activation import LeakyReLU, LogSoftmax, LogSumExp, ReLU, Sigmoid, Softmax, softmax_axis
 from .elementwise import (Abs, Add, AsType, Clip, Cos, Divide, Exp, Log, Maximum, Minimum,
@@ -49,7 +50,15 @@ def minimum(a, b): return Minimum()(_operand(a), _operand(b))
 def where(cond, a, b):
     """Take a where cond is true, else b; the gradient goes to the side that was taken."""
     cond = np.asarray(cond.data if isinstance(cond, Tensor) else cond, dtype=bool)
-    return Where(cond)(_operand(a), _operand(b))
+    a, b = _operand(a), _operand(b)
+    shapes = [np.shape(v.data if isinstance(v, Tensor) else v) for v in (cond, a, b)]
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ValueError(f"Where: the condition {shapes[0]} and the two sides {shapes[1]} and "
+                         f"{shapes[2]} cannot be broadcast together {BROADCAST_RULE}; "
+                         f"at {_user_line()}") from None
+    return Where(cond)(a, b)
 
 
 def clip(x, lo=None, hi=None):
@@ -158,7 +167,15 @@ def expand_dims(x, axis):
 def broadcast_to(x, shape):
     x = _tensor(x)
     shape = tuple(shape)
-    return x if x.shape == shape else BroadcastTo(shape)(x)
+    if x.shape == shape:
+        return x
+    try:
+        if np.broadcast_shapes(x.shape, shape) != shape:
+            raise ValueError
+    except ValueError:
+        raise ValueError(f"BroadcastTo: a tensor of shape {x.shape} cannot be broadcast to "
+                         f"{shape} {BROADCAST_RULE}; at {_user_line()}") from None
+    return BroadcastTo(shape)(x)
 
 
 def concatenate(tensors, axis=0):
@@ -189,7 +206,7 @@ def matmul(a, b):
         raise ValueError(
             f"matmul: shapes {sa} and {sb} do not line up: the last axis of the first "
             f"({sa[-1]}) must equal the {'second-to-last' if len(sb) > 1 else 'only'} axis of "
-            f"the second ({sb[-2 if len(sb) > 1 else -1]})")
+            f"the second ({sb[-2 if len(sb) > 1 else -1]}); at {_user_line()}")
     return Matmul()(a, b)
 
 
