@@ -208,6 +208,8 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     rows = np.indices(t.shape, sparse=True)
     picked = input[tuple(rows[:axis]) + (safe_t,) + tuple(rows[axis:])]
     w = np.ones(n_classes, dtype=input.dtype) if weight is None else _array(weight).astype(input.dtype)
+    if w.shape != (n_classes,):
+        raise ValueError(f"{fn}: weight must have one entry per class, shape ({n_classes},); got {w.shape}")
     sample_w = w[safe_t] * kept
     loss = -picked * sample_w
     if reduction == "mean":
@@ -266,8 +268,23 @@ def _bce_args(fn, input, target, weight, reduction):
     _check_reduction(fn, reduction)
     t = _constant_target(fn, target).astype(input.dtype, copy=False)
     _check_same_shape(fn, input, t)
-    w = np.ones((), dtype=input.dtype) if weight is None else _array(weight).astype(input.dtype)
-    return t, w
+    return t, _bce_weight(fn, "weight", weight, input)
+
+
+def _bce_weight(fn, name, weight, input):
+    """``weight`` or ``pos_weight`` as an array (ones if None), checked here so that a wrong shape
+    is named by the function the user called rather than by the op's broadcasting error."""
+    if weight is None:
+        return np.ones((), dtype=input.dtype)
+    w, shape = _array(weight).astype(input.dtype), tuple(input.shape)
+    try:
+        fits = np.broadcast_shapes(w.shape, shape) == shape  # may stretch to the input, not enlarge it
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"{fn}: {name} has shape {w.shape}, which does not broadcast to the input's "
+                         f"shape {shape}")
+    return w
 
 
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):
@@ -283,8 +300,9 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
 
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
     """BCE of sigmoid(input), fused and stable for logits of any size."""
-    t, w = _bce_args("binary_cross_entropy_with_logits", input, target, weight, reduction)
-    pw = np.ones((), dtype=input.dtype) if pos_weight is None else _array(pos_weight).astype(input.dtype)
+    fn = "binary_cross_entropy_with_logits"
+    t, w = _bce_args(fn, input, target, weight, reduction)
+    pw = _bce_weight(fn, "pos_weight", pos_weight, input)
     return BinaryCrossEntropyWithLogits(t, w, pw, reduction)(input)
 
 

@@ -28,6 +28,15 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound, rng=rng)
 
     def forward(self, x):
+        # The commonest shape error of all (a model fed the wrong width); NumPy's own words for it
+        # are about gufunc signatures, so say it in the layer's terms.
+        shape = tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
+        if shape[-1:] != (self.in_features,):
+            got = (f"has {shape[-1]} features (last axis of shape {shape})" if shape
+                   else "is a scalar (shape ())")
+            raise ValueError(f"Linear: the input {got} but the weight of shape {self.weight.shape} "
+                             f"(out_features, in_features) expects {self.in_features}; "
+                             f"at {ag.graph._user_line()}")
         return ag.linear(x, self.weight, self.bias)
 
     def extra_repr(self):

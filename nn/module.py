@@ -142,6 +142,10 @@ class Module:
         unexpected = [key for key in values if key not in own]
         wrong_shape = [f"{key}: expected {own[key].shape}, got {values[key].shape}"
                        for key in own if key in values and values[key].shape != own[key].shape]
+        # Strings and objects would fail (or turn into NaN) halfway through the copying below.
+        wrong_dtype = [f"{key}: expected numbers castable to {own[key].dtype}, got dtype {values[key].dtype}"
+                       for key in own if key in values
+                       and not np.can_cast(values[key].dtype, own[key].dtype, casting="same_kind")]
         problems = []
         if strict and missing:
             problems.append("missing keys: " + ", ".join(missing))
@@ -149,8 +153,11 @@ class Module:
             problems.append("unexpected keys: " + ", ".join(unexpected))
         if wrong_shape:
             problems.append("shape mismatches: " + "; ".join(wrong_shape))
+        if wrong_dtype:
+            problems.append("wrong dtypes: " + "; ".join(wrong_dtype))
         if problems:
-            raise RuntimeError(f"cannot load state dict into {type(self).__name__}: " + " | ".join(problems))
+            error = TypeError if wrong_dtype else RuntimeError
+            raise error(f"cannot load state dict into {type(self).__name__}: " + " | ".join(problems))
         with ag.no_grad():
             for key, p in own.items():
                 if key in values:
@@ -182,15 +189,23 @@ class Module:
     def load(self, path, strict=True):
         """Read parameters saved by ``save``; returns self. A damaged file raises a ValueError naming it."""
         path = os.fspath(path)
+        key = None  # the array being read, to name it if NumPy refuses it
         try:
             archive = np.load(path, allow_pickle=False)
             if not isinstance(archive, np.lib.npyio.NpzFile):
                 raise ValueError("it holds a single array, not an .npz archive of named arrays")
             with archive:  # reading every array here surfaces truncation here
-                state = {key: archive[key] for key in archive.files}
+                state = {}
+                for key in archive.files:
+                    state[key] = archive[key]
         except FileNotFoundError:
             raise
         except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as err:
+            if "allow_pickle" in str(err):  # NumPy refusing an object array, or a whole pickled file
+                what = "the file is" if key is None else f"array {key!r} holds"
+                raise ValueError(f"cannot load {path!r}: {what} pickled Python objects; glassgrad "
+                                 f"refuses pickles because loading one can run arbitrary code. "
+                                 f"Save with Module.save (plain numbers only)") from err
             raise ValueError(f"cannot load {path!r}: not a readable .npz state dict "
                              f"(truncated or corrupt?): {err}") from err
         self.load_state_dict(state, strict=strict)
