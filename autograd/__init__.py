@@ -7,7 +7,7 @@
     >>> w.grad
     array(7.)
 """
-from .tensor import Tensor, tensor
+from .tensor import Tensor, as_tensor, tensor
 from .graph import (Op, backward_order, detect_anomaly, enable_grad, is_grad_enabled, no_grad,
                     sum_to)
 from .ops import (abs, add, astype, broadcast_to, clip, concatenate, cos, divide, dot, exp,
@@ -22,7 +22,7 @@ from .viz import backward_frames, draw, draw_backward
 from . import graph, viz
 
 __all__ = [
-    "Tensor", "tensor", "Op", "backward_order", "sum_to", "graph", "viz",
+    "Tensor", "tensor", "as_tensor", "Op", "backward_order", "sum_to", "graph", "viz",
     "draw", "draw_backward", "backward_frames", "GradientLostWarning",
     "gradcheck", "GradcheckError", "compare_gradients", "GradientReport", "watch",
     "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",

@@ -9,6 +9,7 @@ the output to the leaves in reverse topological order, applying the chain rule a
 ndarrays (an ordinary backward pass) and on Tensors (`create_graph=True`: the backward pass is itself
 recorded, which gives higher-order gradients).
 """
+import gc
 import os
 import sys
 import threading
@@ -285,6 +286,10 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
     anomaly = _mode.anomaly
     prev_mode = _mode.grad_enabled
     _mode.grad_enabled = create_graph
+    # Backward makes no reference cycles, so the cyclic collector has nothing to find here; on a
+    # deep graph its repeated scans of the live graph cost a third of the time.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
     try:
         for i in range(len(order)):
             t = order[i]
@@ -344,6 +349,8 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
                 fn.inputs = fn._xs = None
     finally:
         _mode.grad_enabled = prev_mode
+        if gc_was_enabled:
+            gc.enable()
     return captured
 
 

@@ -350,6 +350,16 @@ def last_change(t):
     return stamp
 
 
+def as_tensor(data, dtype=None):
+    """A Tensor sharing `data`'s memory when it is already a numeric ndarray (no copy, as
+    torch.as_tensor); a Tensor is returned as it is; anything else is copied like Tensor(data)."""
+    if isinstance(data, Tensor) and dtype is None:
+        return data
+    if isinstance(data, np.ndarray) and data.dtype.kind in "biuf" and dtype in (None, data.dtype):
+        return Tensor._make(data)
+    return Tensor(data, dtype=dtype)
+
+
 def tensor(data, requires_grad=False, name=None, dtype=None):
     """Same as `Tensor(...)`."""
     return Tensor(data, requires_grad=requires_grad, name=name, dtype=dtype)

@@ -142,6 +142,44 @@ class CrossEntropy(ag.Op):
         return {"reduction": self.reduction}
 
 
+class CrossEntropyLabels(ag.Op):
+    """The everyday cross-entropy: logits (N, C), integer labels (N,), no weights or smoothing.
+
+    loss_i = log sum_c exp(x_ic) - x_i,t_i; its gradient is softmax(x_i) - onehot(t_i). The
+    softmax computed by forward is kept for backward rather than computed twice.
+    """
+
+    __slots__ = ("t", "reduction", "p")
+
+    def __init__(self, t, reduction):
+        super().__init__()
+        self.t, self.reduction, self.p = t, reduction, None
+
+    def forward(self, x):
+        rows = np.arange(len(x))
+        shifted = x - x.max(axis=1, keepdims=True)  # exp never overflows
+        e = np.exp(shifted)
+        total = e.sum(axis=1, keepdims=True)
+        self.p = e / total
+        loss = np.log(total[:, 0]) - shifted[rows, self.t]
+        if self.reduction == "none":
+            return loss
+        return np.asarray(loss.sum() if self.reduction == "sum" else loss.sum() / len(x))
+
+    def backward(self, gy, y, x):
+        if isinstance(gy, np.ndarray):
+            g = self.p.copy()
+            g[np.arange(len(g)), self.t] -= 1
+        else:  # create_graph: the gradient must itself be differentiable in x
+            g = np.exp(ag.log_softmax(x, axis=1)) - np.eye(x.shape[1], dtype=x.dtype)[self.t]
+        if self.reduction == "none":
+            return g * gy[:, None]
+        return g * (gy if self.reduction == "sum" else gy / len(self.t))
+
+    def params(self):
+        return {"reduction": self.reduction}
+
+
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
     """Softmax cross-entropy of logits ``input`` (N, C) -- or (C,), or (N, C, d1, ...) -- with
     ``target`` either class indices (integers of shape (N,) / () / (N, d1, ...)) or class
@@ -166,10 +204,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     if np.issubdtype(t.dtype, np.integer):
         kept = _check_class_indices(fn, t, shape, axis, ignore_index)
         if len(shape) == 2 and w is None and label_smoothing == 0 and kept.all():
-            # the everyday case (a batch of logits, plain labels): W is just the one-hot rows
-            W = np.zeros(shape, dtype=input.dtype)
-            W[np.arange(shape[0]), t] = 1
-            return CrossEntropy(W, axis, reduction, shape[0])(input)
+            return CrossEntropyLabels(t, reduction)(input)  # the everyday case, kept lean
         onehot = np.moveaxis(np.eye(n_classes, dtype=input.dtype)[np.where(kept, t, 0)], -1, axis)
         kept_c = np.expand_dims(kept, axis)
         W = ((1 - label_smoothing) * onehot + label_smoothing / n_classes) * kept_c

@@ -156,7 +156,7 @@ def evaluate(model, data, loss_fn, metrics=("accuracy",), batch_size=1024):
     totals, n = {}, 0
     with ag.no_grad():
         for xb, yb in data:
-            out = model(ag.Tensor(xb))
+            out = model(ag.as_tensor(xb))
             size = len(xb)
             totals["loss"] = totals.get("loss", 0.0) + float(loss_fn(out, yb)) * size
             for m in metrics:
@@ -190,7 +190,7 @@ def fit(model, loss_fn, optimizer, train, epochs, val=None, scheduler=None, clip
                         f"epoch {epoch}/{epochs}", progress)
         totals, n = {}, 0
         for xb, yb in train:
-            out = model(ag.Tensor(xb))
+            out = model(ag.as_tensor(xb))
             loss = loss_fn(out, yb)
             optimizer.zero_grad()
             loss.backward()

@@ -48,7 +48,8 @@ class Linear(Op):
     def forward(self, x, W, b=None):
         y = np.matmul(x, W.T)
         if b is not None:
-            if np.result_type(y, b) == y.dtype and np.broadcast_shapes(y.shape, b.shape) == y.shape:
+            if b.dtype == y.dtype and (b.shape == y.shape[-1:] or
+                                       np.broadcast_shapes(y.shape, b.shape) == y.shape):
                 y += b
             else:  # b would upcast or enlarge y: keep NumPy's dtype and broadcasting rules
                 y = y + b
