@@ -87,6 +87,13 @@ def environment(torch=None):
     return env
 
 
+def load_average():
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):  # not on every platform
+        return None
+
+
 def print_environment(env):
     print(f"python {env['python']} on {env['platform']} ({env['processor']}, "
           f"{env['cpu_count']} CPUs)")
@@ -96,6 +103,14 @@ def print_environment(env):
     else:
         line += "; torch not installed (or --no-torch): no PyTorch column"
     print(line)
+    load = load_average()
+    if load is not None:
+        print(f"load average {load:.2f} on {env['cpu_count']} CPUs")
+        # Threads of one BLAS call wait for each other: when another process holds a core, a
+        # multi-threaded product stalls, and single rounds come out many times slower.
+        if env["numpy_threads"] > 1 and load > 0.5:
+            print("warning: the machine is busy; timings with several BLAS threads swing widely "
+                  "from round to round. --threads 1 gives steadier ratios.")
 
 
 def base_parser(description, reps):
@@ -105,22 +120,37 @@ def base_parser(description, reps):
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
     parser.add_argument("--threads", type=int, help="BLAS threads for NumPy, and threads for "
                         "PyTorch (default: NumPy's own choice, which PyTorch is then set to)")
+    parser.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                        help="wall: elapsed time (default); cpu: this process's CPU time, which "
+                        "time spent waiting for a core does not inflate (meaningful with --threads 1)")
     parser.add_argument("--json", metavar="PATH", help="also write the results to this file")
     return parser
+
+
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
+def describe_clock(clock, threads):
+    if clock == "wall":
+        return "wall-clock time"
+    note = "" if threads == 1 else f" (summed over {threads} BLAS threads: use --threads 1)"
+    return f"CPU time of this process{note}"
 
 
 # ---------------------------------------------------------------------------------------------
 # Timing
 # ---------------------------------------------------------------------------------------------
 
-def interleaved(variants, reps, warmup=1):
+def interleaved(variants, reps, warmup=1, clock="wall"):
     """Time each variant `reps` times, one of each per round, in an order rotated every round.
 
     `variants` maps a name to a zero-argument function that returns a zero-argument `run`
     callable: setup (building a fresh model, say) happens outside the timed region, only `run()` is
     timed. Garbage is collected before each run so that one variant's garbage is not charged to the
-    next. Returns {name: [seconds per round]}.
+    next. `clock` is "wall" (elapsed) or "cpu" (this process's CPU time). Returns
+    {name: [seconds per round]}.
     """
+    now = CLOCKS[clock]
     names = list(variants)
     times = {name: [] for name in names}
     for r in range(-warmup, reps):
@@ -128,9 +158,9 @@ def interleaved(variants, reps, warmup=1):
         for name in names[shift:] + names[:shift]:
             run = variants[name]()
             gc.collect()
-            start = time.perf_counter()
+            start = now()
             run()
-            elapsed = time.perf_counter() - start
+            elapsed = now() - start
             if r >= 0:
                 times[name].append(elapsed)
             del run

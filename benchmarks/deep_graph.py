@@ -133,6 +133,8 @@ def main():
     torch = C.load_torch(not args.no_torch)
     env = C.environment(torch)
     C.print_environment(env)
+    env["clock"] = args.clock
+    print("timing: " + C.describe_clock(args.clock, env["numpy_threads"]))
     depth = args.depth - (args.depth - 1) % 3  # rounds of three ops, plus the final sum
     print(f"chain of {depth} ops ((y * a + b).tanh() repeated, then .sum()) on (32,) float32\n")
     for line in checks(depth, torch):
@@ -145,7 +147,7 @@ def main():
     }
     if torch is not None:
         variants["torch"] = lambda: lambda: torch_chain(torch, x, a, b, depth)
-    times = C.interleaved(variants, args.reps)
+    times = C.interleaved(variants, args.reps, clock=args.clock)
     rows = C.summarize(times)
     C.print_table(f"{depth}-op chain, forward + backward, seconds", rows)
     per_op = {row["name"]: row["median"] / depth * 1e6 for row in rows}

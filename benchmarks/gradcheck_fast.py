@@ -109,6 +109,8 @@ def main():
     torch = C.load_torch(not args.no_torch)
     env = C.environment(torch)
     C.print_environment(env)
+    env["clock"] = args.clock
+    print("timing: " + C.describe_clock(args.clock, env["numpy_threads"]))
 
     xb, yb, params = make_problem(args.batch, args.data_root)
     n = sum(p.size for p in params)
@@ -127,7 +129,7 @@ def main():
             ts = [torch.tensor(p, requires_grad=True) for p in params]
             return lambda: torch.autograd.gradcheck(tf, ts, fast_mode=True)
         variants["torch"] = torch_check
-    times = C.interleaved(variants, args.reps)
+    times = C.interleaved(variants, args.reps, clock=args.clock)
     rows = C.summarize(times, baseline="none")
     C.print_table(f"gradcheck(fast=True), seconds per check ({args.reps} rounds)", rows)
     g = next(r for r in rows if r["name"] == "glassgrad")

@@ -177,6 +177,14 @@ def main():
     impls = ["numpy", "glassgrad"] + (["torch"] if torch is not None else [])
     print(f"MNIST, {args.subset} training images, batch {M.BATCH}, float32; each number from a "
           "fresh process")
+    # The children run mnist_mlp's trainers; check here, once, that they compute the same thing.
+    (X, y), _ = M.mnist(args.data_root)
+    X, y = X[:2000].copy(), y[:2000].copy()
+    for arch, opt in configs:
+        sizes = [int(s) for s in arch.split("-")]
+        M.check_agreement(X, y, sizes, opt, M.initial_params(sizes), torch)
+    print("agreement check passed: the implementations train to the same parameters (5 steps)")
+    del X, y, _
 
     results = []
     for arch, opt in configs:

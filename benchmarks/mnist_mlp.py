@@ -288,6 +288,8 @@ def main():
     torch = C.load_torch(not args.no_torch)
     env = C.environment(torch)
     C.print_environment(env)
+    env["clock"] = args.clock
+    print("timing: " + C.describe_clock(args.clock, env["numpy_threads"]))
     (X, y), _ = mnist(args.data_root)
     X, y = np.ascontiguousarray(X[:args.subset]), np.ascontiguousarray(y[:args.subset])
     print(f"MNIST: {len(X)} training images per epoch, batch {BATCH}, {args.epochs} epoch(s) per "
@@ -303,7 +305,7 @@ def main():
             print(f"\n{arch} {opt}: agreement check passed (5 steps; losses "
                   f"{losses['numpy'][0]:.4f} -> {losses['numpy'][-1]:.4f} in all "
                   f"{len(losses)} implementations)")
-            times = C.interleaved(variants, args.reps)
+            times = C.interleaved(variants, args.reps, clock=args.clock)
             rows = C.summarize(times)
             C.print_table(f"{arch} {opt}, seconds per {args.epochs} epoch(s)", rows)
             results.append({"arch": arch, "opt": opt, "rows": rows, "times": times})

@@ -126,6 +126,8 @@ def main():
     torch = C.load_torch(not args.no_torch)
     env = C.environment(torch)
     C.print_environment(env)
+    env["clock"] = args.clock
+    print("timing: " + C.describe_clock(args.clock, env["numpy_threads"]))
     n = args.length
     print(f"chains of {n} ops, float32, forward + backward, {args.reps} rounds (+1 warm-up); "
           "microseconds per op")
@@ -141,7 +143,7 @@ def main():
             }
             if torch is not None:
                 variants["torch"] = lambda kind=kind: lambda: torch_chain(torch, kind, x, w, n)
-            times = C.interleaved(variants, args.reps)
+            times = C.interleaved(variants, args.reps, clock=args.clock)
             rows = C.summarize(times, scale=1e6 / n)
             C.print_table(f"{kind} chain on {label} tensors (agreement checked), us per op", rows,
                           unit="us", fmt="{:.2f}")
