@@ -404,9 +404,9 @@ class GradientReport:
             colour = "#e6f4ea" if r.ok else "#fde2e1"
             values = (i, r.name, _shape_text(r), _num(r.max_abs_err), _num(r.max_rel_err),
                       _cos(r.cosine), r.label, "" if r.ok else r.hint)
-            out.append(f'<tr style="background:{colour}">' + "".join(
-                f'<td style="padding:2px 8px">{html.escape(str(v))}</td>' for v in values)
-                + "</tr>")
+            cell = '<td style="text-align:left;white-space:nowrap;padding:2px 8px">{}</td>'
+            out.append(f'<tr style="background:{colour}">'
+                       + "".join(cell.format(html.escape(str(v))) for v in values) + "</tr>")
         out.append("</table></div>")
         return "\n".join(out)
 

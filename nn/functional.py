@@ -150,6 +150,7 @@ class CrossEntropyLabels(ag.Op):
     """
 
     __slots__ = ("t", "reduction", "p")
+    name = "CrossEntropy"  # one loss to the learner, whichever op computes it
 
     def __init__(self, t, reduction):
         super().__init__()

@@ -93,6 +93,7 @@ class History:
     def plot(self, axes=None):
         """Loss curves (train and val) and one panel per metric. Needs matplotlib."""
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
 
         names = sorted({k.split("_", 1)[1] for k in self.logs if k.startswith(("train_", "val_"))},
                        key=lambda n: (n != "loss", n))
@@ -105,6 +106,7 @@ class History:
                 if key in self.logs:
                     ax.plot(self.epochs, self.logs[key], marker="o", label=split)
             ax.set_xlabel("epoch")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_title(name)
             ax.legend()
         return axes
