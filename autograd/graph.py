@@ -283,6 +283,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
             wanted.setdefault(id(t), []).append(i)
     captured = [None] * len(capture) if capture is not None else None
     owned = set()  # ids of gradient buffers this pass created, so safe to add into in place
+    shared = {}  # arrays that more than one tensor holds: copied before they are stored in .grad
     anomaly = _mode.anomaly
     prev_mode = _mode.grad_enabled
     _mode.grad_enabled = create_graph
@@ -301,7 +302,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
             kept = False  # whether g itself is kept (in t.grad, or returned to the caller)
             if wanted is None:
                 if fn is None or t._retains_grad:
-                    kept = _store_grad(t, g)
+                    kept = _store_grad(t, g, shared)
             elif id(t) in wanted:
                 kept = True
                 for j in wanted[id(t)]:
@@ -324,10 +325,11 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
                 if not create_graph:
                     if type(gx) is not np.ndarray:
                         gx = np.asarray(gx)  # NumPy gives scalars, not 0-d arrays, for 0-d maths
-                    # a + b hands the same array to both; x * 1 may pass on g that t.grad keeps:
-                    # every tensor gets an array of its own
+                    # a + b hands the same array to both; x * 1 may pass on g that t.grad keeps.
+                    # Nothing writes into such an array (only into `owned` ones); it is copied
+                    # only if it ends up in a .grad, so each .grad is an array of its own.
                     if (kept and gx is g) or (given and any(gx is o for o in given)):
-                        gx = gx.copy()
+                        shared[id(gx)] = gx
                     given.append(gx)
                 if gx.shape != x.data.shape:
                     raise RuntimeError(f"internal error: {fn.name}.backward gave a gradient of "
@@ -354,14 +356,14 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
     return captured
 
 
-def _store_grad(t, g):
+def _store_grad(t, g, shared):
     """Accumulate into t.grad like PyTorch. Each tensor's .grad is an array of its own, so that
     changing one in place (gradient clipping, `W.grad *= 0.5`) never changes another."""
     if t.grad is not None:
         t.grad = _plus(t.grad, g)
         return False
-    if g.base is not None or not g.flags.writeable:  # a view of another gradient, or broadcast
-        g = g.copy()
+    if g.base is not None or not g.flags.writeable or id(g) in shared:
+        g = g.copy()  # a view of another gradient, a broadcast, or an array others hold too
     t.grad = g
     return True
 
