@@ -1,0 +1,21 @@
+"""The README's examples run and say what the README says they say."""
+import re
+from pathlib import Path
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_the_readme_starts_with_the_two_set_up_commands():
+    first = README.read_text().splitlines()[:4]
+    assert any("pip install -e . && python -m nn.train" in line for line in first)
+    assert any('pip install -e ".[dev]" && pytest' in line for line in first)
+
+
+def test_the_readme_python_examples_run_and_diagnose_the_missing_mean():
+    namespace = {}
+    for block in re.findall(r"```python\n(.*?)```", README.read_text(), re.S):
+        exec(block, namespace)
+    report = namespace["report"]
+    assert report.first_mismatch == "z"
+    assert [row.diagnosis for row in report.rows] == ["scaled"] * 3
+    assert report["z"].scale == 5
