@@ -1,8 +1,8 @@
 """The README's examples run and say what the README says they say."""
 import re
+from pathlib import Path
 
 import pytest
-from pathlib import Path
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
