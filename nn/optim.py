@@ -276,7 +276,20 @@ class Adagrad(Optimizer):
 
 
 # ---- learning-rate schedules -------------------------------------------------------------------
-class LRScheduler:
+class _Schedule:
+    """What every learning-rate schedule shares: the last rates, and its state as a dict."""
+
+    def get_last_lr(self):
+        return list(self._last_lr)
+
+    def state_dict(self):
+        return {k: v for k, v in vars(self).items() if k != "optimizer"}
+
+    def load_state_dict(self, state_dict):
+        vars(self).update(state_dict)
+
+
+class LRScheduler(_Schedule):
     """Sets each group's "lr" as a function of the number of ``step()`` calls (``last_epoch``).
 
     Like PyTorch, constructing a scheduler performs step 0, and each group remembers its starting
@@ -306,14 +319,6 @@ class LRScheduler:
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
-    def get_last_lr(self):
-        return list(self._last_lr)
-
-    def state_dict(self):
-        return {k: v for k, v in vars(self).items() if k != "optimizer"}
-
-    def load_state_dict(self, state_dict):
-        vars(self).update(state_dict)
 
 
 class StepLR(LRScheduler):
@@ -357,7 +362,7 @@ class CosineAnnealingLR(LRScheduler):
         return [self.eta_min + (base - self.eta_min) * factor for base in self.base_lrs]
 
 
-class ReduceLROnPlateau:
+class ReduceLROnPlateau(_Schedule):
     """Multiply the rate by ``factor`` once the metric passed to ``step(metric)`` has not improved
     for more than ``patience`` epochs; then wait ``cooldown`` epochs before counting again.
 
@@ -415,14 +420,6 @@ class ReduceLROnPlateau:
             self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
-    def get_last_lr(self):
-        return list(self._last_lr)
-
-    def state_dict(self):
-        return {k: v for k, v in vars(self).items() if k != "optimizer"}
-
-    def load_state_dict(self, state_dict):
-        vars(self).update(state_dict)
 
 
 # ---- gradient clipping -------------------------------------------------------------------------
