@@ -234,3 +234,13 @@ def assert_close(name, got, want, rtol=1e-4, atol=1e-6):
         raise Mismatch(f"{name}: max abs error {err.max():.3g} (at flat index {worst}: "
                        f"{got.flat[worst]!r} vs {want.flat[worst]!r}); tolerance "
                        f"atol={atol}, rtol={rtol}")
+
+
+def start_timing(args):
+    """Load PyTorch (unless --no-torch), print the environment and the clock; (torch, env)."""
+    torch = load_torch(not args.no_torch)
+    env = environment(torch)
+    print_environment(env)
+    env["clock"] = args.clock
+    print("timing: " + describe_clock(args.clock, env["numpy_threads"]))
+    return torch, env

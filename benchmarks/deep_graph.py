@@ -130,11 +130,7 @@ def main():
     parser.add_argument("--depth", type=int, default=100000, help="ops in the chain")
     args = parser.parse_args()
     C.set_threads(args.threads)
-    torch = C.load_torch(not args.no_torch)
-    env = C.environment(torch)
-    C.print_environment(env)
-    env["clock"] = args.clock
-    print("timing: " + C.describe_clock(args.clock, env["numpy_threads"]))
+    torch, env = C.start_timing(args)
     depth = args.depth - (args.depth - 1) % 3  # rounds of three ops, plus the final sum
     print(f"chain of {depth} ops ((y * a + b).tanh() repeated, then .sum()) on (32,) float32\n")
     for line in checks(depth, torch):

@@ -106,11 +106,7 @@ def main():
     parser.add_argument("--data-root")
     args = parser.parse_args()
     C.set_threads(args.threads)
-    torch = C.load_torch(not args.no_torch)
-    env = C.environment(torch)
-    C.print_environment(env)
-    env["clock"] = args.clock
-    print("timing: " + C.describe_clock(args.clock, env["numpy_threads"]))
+    torch, env = C.start_timing(args)
 
     xb, yb, params = make_problem(args.batch, args.data_root)
     n = sum(p.size for p in params)

@@ -285,11 +285,7 @@ def main():
     opts = args.opt or ["sgd", "adam"]
 
     C.set_threads(args.threads)
-    torch = C.load_torch(not args.no_torch)
-    env = C.environment(torch)
-    C.print_environment(env)
-    env["clock"] = args.clock
-    print("timing: " + C.describe_clock(args.clock, env["numpy_threads"]))
+    torch, env = C.start_timing(args)
     (X, y), _ = mnist(args.data_root)
     X, y = np.ascontiguousarray(X[:args.subset]), np.ascontiguousarray(y[:args.subset])
     print(f"MNIST: {len(X)} training images per epoch, batch {BATCH}, {args.epochs} epoch(s) per "

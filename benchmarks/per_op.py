@@ -123,11 +123,7 @@ def main():
     parser.add_argument("--length", type=int, default=10000, help="ops per chain")
     args = parser.parse_args()
     C.set_threads(args.threads)
-    torch = C.load_torch(not args.no_torch)
-    env = C.environment(torch)
-    C.print_environment(env)
-    env["clock"] = args.clock
-    print("timing: " + C.describe_clock(args.clock, env["numpy_threads"]))
+    torch, env = C.start_timing(args)
     n = args.length
     print(f"chains of {n} ops, float32, forward + backward, {args.reps} rounds (+1 warm-up); "
           "microseconds per op")
