@@ -10,13 +10,14 @@ ndarrays (an ordinary backward pass) and on Tensors (`create_graph=True`: the ba
 recorded, which gives higher-order gradients).
 """
 import gc
+import heapq
 import os
 import sys
 import threading
 
 import numpy as np
 
-from .tensor import CLOCK, Tensor, last_change
+from .tensor import LAST_CHANGE, TICKS, Tensor, last_change
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 # Frames inside glassgrad (autograd, and nn beside it) or NumPy are not "the user's line".
@@ -146,24 +147,31 @@ class Op:
 
     def __call__(self, *inputs):
         """Apply the op to Tensors (or constants), recording it when a gradient is needed."""
-        xs = [x.data if isinstance(x, Tensor) else x for x in inputs]
+        xs = []  # the input arrays
+        needed = False  # whether any input requires grad
+        for x in inputs:
+            if isinstance(x, Tensor):
+                xs.append(x.data)
+                if x._requires_grad:
+                    needed = True
+            else:
+                xs.append(x)
         try:
             y = self.forward(*xs)
         except (ValueError, TypeError) as e:
             raise type(e)(_forward_error(self, xs, e)) from None
-        out = Tensor._make(y if type(y) is np.ndarray else np.asarray(y))
-        if out.data.base is not None:  # the output is a view: in-place changes reach its input
-            out._base = _viewed_input(inputs, out.data.base)
+        if type(y) is not np.ndarray:
+            y = np.asarray(y)  # NumPy gives scalars, not 0-d arrays, for 0-d maths
+        out = Tensor._make(y)
+        if y.base is not None:  # the output is a view: in-place changes reach its input
+            out._base = _viewed_input(inputs, y.base)
         mode = _mode
-        if mode.grad_enabled:
-            for x in inputs:
-                if isinstance(x, Tensor) and x._requires_grad:
-                    self.inputs = inputs
-                    self._xs = xs  # the input arrays, for backward
-                    self._clock = CLOCK[0]
-                    out.grad_fn = self
-                    out._requires_grad = True
-                    break
+        if needed and mode.grad_enabled:
+            self.inputs = inputs
+            self._xs = xs  # for backward
+            self._clock = next(TICKS)
+            out.grad_fn = self
+            out._requires_grad = True
         if mode.anomaly:
             self._trace = _user_line()
             _check_finite(y, "the forward output", self)
@@ -215,33 +223,36 @@ def sum_to(g, shape):
 
 def backward_order(*roots):
     """The Tensors that require grad and are reachable from `roots`, in the order backward visits
-    them: every tensor comes before the tensors it was computed from (roots first, leaves last).
-
-    Iterative depth-first search (a 100 000-op chain needs no recursion), post-order, reversed.
+    them: the tensors computed by ops from the latest to the earliest (an op is always recorded
+    after the ops that computed its inputs, so every tensor comes before the tensors it was
+    computed from), then the leaves, in the order backward reaches them.
     """
-    order, seen = [], set()
-    stack = [(r, False) for r in reversed(roots)]
+    computed, seen = [], set()
+    stack = list(roots)
     while stack:
-        t, expanded = stack.pop()
-        if expanded:
-            order.append(t)
-            continue
+        t = stack.pop()
         if id(t) in seen:
             continue
         seen.add(id(t))
-        stack.append((t, True))
-        fn = t.grad_fn
-        if fn is not None:
-            if fn.inputs is None:
-                raise RuntimeError(
-                    f"backward through {fn.name} a second time: its saved values were freed after "
-                    "the first backward. Pass retain_graph=True to the first backward() if you "
-                    "need to go through the graph again.")
-            for x in fn.inputs:
-                if isinstance(x, Tensor) and x._requires_grad and id(x) not in seen:
-                    stack.append((x, False))
-    order.reverse()
-    return order
+        if t.grad_fn is not None:
+            computed.append(t)
+            stack.extend(_inputs_needing_grad(t.grad_fn))
+    computed.sort(key=lambda t: t.grad_fn._clock, reverse=True)
+    leaves, reached = [], set()
+    for t in list(roots) + [x for t in computed for x in _inputs_needing_grad(t.grad_fn)]:
+        if t.grad_fn is None and id(t) not in reached:
+            reached.add(id(t))
+            leaves.append(t)
+    return computed + leaves
+
+
+def _inputs_needing_grad(fn):
+    if fn.inputs is None:
+        raise RuntimeError(
+            f"backward through {fn.name} a second time: its saved values were freed after the "
+            "first backward. Pass retain_graph=True to the first backward() if you need to go "
+            "through the graph again.")
+    return [x for x in fn.inputs if isinstance(x, Tensor) and x._requires_grad]
 
 
 def _describe(t):
@@ -271,19 +282,22 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
     `retain_grad()`). With `capture` (a list of tensors), `.grad` is left alone and the gradients
     reaching those tensors are returned instead (None where none arrived).
     With `create_graph`, gradients are Tensors computed in a recorded graph.
+
+    The tensors waiting for their turn sit in a heap keyed by their op's tick, latest first: when
+    one comes out, every op that used it (all recorded later) has already passed its gradient
+    back, so its gradient is complete. Leaves wait until the end. This is `backward_order`.
     """
-    order = backward_order(*roots)
-    grads = {}
-    for r, g in zip(roots, root_grads):
-        grads[id(r)] = g if id(r) not in grads else _plus(grads[id(r)], g)
     wanted = None
     if capture is not None:
         wanted = {}
         for i, t in enumerate(capture):  # the same tensor may be asked for twice
             wanted.setdefault(id(t), []).append(i)
     captured = [None] * len(capture) if capture is not None else None
-    owned = set()  # ids of gradient buffers this pass created, so safe to add into in place
-    shared = {}  # arrays that more than one tensor holds: copied before they are stored in .grad
+    grads = {}  # tensor -> its gradient so far (tensors hash by identity)
+    owned = set()  # tensors whose gradient is a buffer this pass made, so safe to add into in place
+    waiting = []  # heap of (-tick of grad_fn, tensor): the tensors whose gradient is not complete
+    leaves = []  # leaves that got a gradient, in the order they got it
+    kept = {}  # the arrays handed to the caller so far (by id), each to be kept only once
     anomaly = _mode.anomaly
     prev_mode = _mode.grad_enabled
     _mode.grad_enabled = create_graph
@@ -292,63 +306,68 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        for i in range(len(order)):
-            t = order[i]
-            order[i] = None  # let intermediates go as soon as they are done
-            g = grads.pop(id(t), None)
-            if g is None:
-                continue
-            fn = t.grad_fn
-            kept = False  # whether g itself is kept (in t.grad, or returned to the caller)
-            if wanted is None:
-                if fn is None or t._retains_grad:
-                    kept = _store_grad(t, g, shared)
-            elif id(t) in wanted:
-                kept = True
-                for j in wanted[id(t)]:
-                    captured[j] = g
-            if fn is None:
-                continue
-            if fn._clock != CLOCK[0]:  # something was changed in place since fn was recorded
-                _check_unchanged(t, fn)
-            inputs = fn.inputs
-            if create_graph:
-                gxs = fn.backward(g, t, *inputs)
-            else:
-                gxs = fn.backward(g, t.data, *fn._xs)
-            if not isinstance(gxs, tuple):
-                gxs = (gxs,)
-            given = []  # the arrays handed to this op's inputs
-            for x, gx in zip(inputs, gxs):
+        fn = None
+        arriving = zip(roots, root_grads)  # (tensor, gradient) pairs to add in
+        while True:
+            for x, gx in arriving:
                 if gx is None or not (isinstance(x, Tensor) and x._requires_grad):
                     continue
-                if not create_graph:
-                    if type(gx) is not np.ndarray:
-                        gx = np.asarray(gx)  # NumPy gives scalars, not 0-d arrays, for 0-d maths
-                    # a + b hands the same array to both; x * 1 may pass on g that t.grad keeps.
-                    # Nothing writes into such an array (only into `owned` ones); it is copied
-                    # only if it ends up in a .grad, so each .grad is an array of its own.
-                    if (kept and gx is g) or (given and any(gx is o for o in given)):
-                        shared[id(gx)] = gx
-                    given.append(gx)
-                if gx.shape != x.data.shape:
+                if type(gx) is not np.ndarray and not create_graph:
+                    gx = np.asarray(gx)  # NumPy gives scalars, not 0-d arrays, for 0-d maths
+                data = x.data
+                if gx.shape != data.shape:
                     raise RuntimeError(f"internal error: {fn.name}.backward gave a gradient of "
                                        f"shape {gx.shape} for an input of shape {x.shape}")
-                if gx.dtype is not x.data.dtype and gx.dtype != x.data.dtype:
-                    gx = gx.astype(x.data.dtype)
-                if anomaly:
+                if gx.dtype is not data.dtype and gx.dtype != data.dtype:
+                    gx = gx.astype(data.dtype)
+                if anomaly and fn is not None:
                     _check_finite(gx.data if create_graph else gx, "the gradient", fn)
-                k = id(x)
-                prev = grads.get(k)
+                # The first gradient to arrive is only borrowed: an op may hand the same array
+                # to several inputs (a + b gives g to both). The second makes a new array, which
+                # this tensor owns, so any more are added into it in place.
+                prev = grads.get(x)
                 if prev is None:
-                    grads[k] = gx
-                elif create_graph or k not in owned:
-                    grads[k] = _plus(prev, gx)
-                    owned.add(k)
-                else:
+                    grads[x] = gx
+                    if x.grad_fn is None:
+                        leaves.append(x)
+                    else:
+                        heapq.heappush(waiting, (-x.grad_fn._clock, x))
+                elif x in owned and not create_graph:
                     prev += gx
+                else:
+                    grads[x] = _plus(prev, gx)
+                    owned.add(x)
+            if not waiting:
+                break
+
+            t = heapq.heappop(waiting)[1]
+            g = grads.pop(t)
+            if wanted is None:
+                if t._retains_grad:
+                    _store_grad(t, g, kept)
+            elif id(t) in wanted:
+                _capture(t, g, wanted, captured, kept)
+            fn = t.grad_fn
+            if fn.inputs is None:
+                raise RuntimeError(
+                    f"backward through {fn.name} a second time: its saved values were freed after "
+                    "the first backward. Pass retain_graph=True to the first backward() if you "
+                    "need to go through the graph again.")
+            if fn._clock < LAST_CHANGE[0]:  # something was changed in place since fn was recorded
+                _check_unchanged(t, fn)
+            if create_graph:
+                gxs = fn.backward(g, t, *fn.inputs)
+            else:
+                gxs = fn.backward(g, t.data, *fn._xs)
+            arriving = zip(fn.inputs, gxs if type(gxs) is tuple else (gxs,))
             if not retain_graph:
                 fn.inputs = fn._xs = None
+
+        for x in leaves:
+            if wanted is None:
+                _store_grad(x, grads[x], kept)
+            elif id(x) in wanted:
+                _capture(x, grads[x], wanted, captured, kept)
     finally:
         _mode.grad_enabled = prev_mode
         if gc_was_enabled:
@@ -356,16 +375,25 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
     return captured
 
 
-def _store_grad(t, g, shared):
-    """Accumulate into t.grad like PyTorch. Each tensor's .grad is an array of its own, so that
+def _capture(t, g, wanted, captured, kept):
+    if isinstance(g, np.ndarray):
+        g = _own(g, kept)
+    for j in wanted[id(t)]:
+        captured[j] = g
+
+
+def _store_grad(t, g, kept):
+    """Accumulate into t.grad like PyTorch."""
+    t.grad = _own(g, kept) if t.grad is None else _plus(t.grad, g)
+
+
+def _own(g, kept):
+    """g, or a copy of it where it is not an array of its own: each .grad must be, so that
     changing one in place (gradient clipping, `W.grad *= 0.5`) never changes another."""
-    if t.grad is not None:
-        t.grad = _plus(t.grad, g)
-        return False
-    if g.base is not None or not g.flags.writeable or id(g) in shared:
-        g = g.copy()  # a view of another gradient, a broadcast, or an array others hold too
-    t.grad = g
-    return True
+    if g.base is not None or not g.flags.writeable or id(g) in kept:
+        g = g.copy()  # a view of another gradient, a broadcast, or an array already handed out
+    kept[id(g)] = g
+    return g
 
 
 def _plus(a, b):

@@ -4,6 +4,7 @@
 filled in by `backward()`. Every operator delegates to an op in `autograd.ops`, so this file is only
 the user-facing surface.
 """
+import itertools
 import warnings
 
 import numpy as np
@@ -325,18 +326,20 @@ class Tensor:
         return _numpy_api.dispatch_function(func, args, kwargs)
 
 
-# In-place changes are stamped with a global clock. An op remembers the clock when it was
-# recorded; at backward, an input stamped later was changed after the op saw it. One int per op,
-# instead of a version per input. A view (reshape, slice, detach ...) links to the tensor whose
-# memory it shares (`_base`): a change through the view stamps that tensor too, and a view counts
-# as changed when its base is.
-CLOCK = [0]
+# One clock orders everything that happens to a graph. Recording an op takes the next tick, so an
+# op is always later than the ops that computed its inputs: backward visits ops from the latest
+# back (reverse creation order is a topological order). An in-place change takes a tick too and
+# stamps the tensor: an input stamped later than an op's tick was changed after the op saw it.
+# A view (reshape, slice, detach ...) links to the tensor whose memory it shares (`_base`): a
+# change through the view stamps that tensor too, and a view counts as changed when its base is.
+TICKS = itertools.count(1)
+LAST_CHANGE = [0]  # the tick of the latest in-place change anywhere
 
 
 def _mark_changed(t):
-    CLOCK[0] += 1
+    LAST_CHANGE[0] = stamp = next(TICKS)
     while t is not None:
-        t._stamp = CLOCK[0]
+        t._stamp = stamp
         t._version += 1
         t = t._base
 
