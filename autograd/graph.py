@@ -11,6 +11,7 @@ recorded, which gives higher-order gradients).
 """
 import gc
 import heapq
+import numbers
 import os
 import sys
 import threading
@@ -146,16 +147,20 @@ class Op:
         return f"<{self.name}({args})>"
 
     def __call__(self, *inputs):
-        """Apply the op to Tensors (or constants), recording it when a gradient is needed."""
-        xs = []  # the input arrays
+        """Apply the op to Tensors and constants, recording it when a gradient is needed."""
+        xs = []  # the input arrays, and the constants as they are
         needed = False  # whether any input requires grad
         for x in inputs:
             if isinstance(x, Tensor):
                 xs.append(x.data)
                 if x._requires_grad:
                     needed = True
-            else:
+            elif type(x) in _PY_NUMBERS:
                 xs.append(x)
+            elif _constant(x) is x:
+                xs.append(x)
+            else:  # a list or another array-like: record the array it stands for
+                return self(*[_constant(v) for v in inputs])
         try:
             y = self.forward(*xs)
         except (ValueError, TypeError) as e:
@@ -176,6 +181,22 @@ class Op:
             self._trace = _user_line()
             _check_finite(y, "the forward output", self)
         return out
+
+
+_PY_NUMBERS = (float, int, bool)
+
+
+def _constant(x):
+    """An op input as it is recorded: Tensors, NumPy arrays and scalars, and Python numbers as
+    they are (a Python number never changes an array's dtype, as in NumPy); anything else as an
+    ndarray, which must hold numbers."""
+    if type(x) in _PY_NUMBERS or isinstance(x, (Tensor, numbers.Number)):
+        return x
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"cannot use a value of dtype {arr.dtype} ({type(x).__name__}) "
+                        "in a tensor operation; expected numbers")
+    return arr
 
 
 BROADCAST_RULE = ("(NumPy's rule: line the shapes up from the right; each pair of sizes must be "
@@ -298,6 +319,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
     waiting = []  # heap of (-tick of grad_fn, tensor): the tensors whose gradient is not complete
     leaves = []  # leaves that got a gradient, in the order they got it
     kept = {}  # the arrays handed to the caller so far (by id), each to be kept only once
+    array = Tensor if create_graph else np.ndarray  # what gradients are
     anomaly = _mode.anomaly
     prev_mode = _mode.grad_enabled
     _mode.grad_enabled = create_graph
@@ -312,14 +334,9 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
             for x, gx in arriving:
                 if gx is None or not (isinstance(x, Tensor) and x._requires_grad):
                     continue
-                if type(gx) is not np.ndarray and not create_graph:
-                    gx = np.asarray(gx)  # NumPy gives scalars, not 0-d arrays, for 0-d maths
                 data = x.data
-                if gx.shape != data.shape:
-                    raise RuntimeError(f"internal error: {fn.name}.backward gave a gradient of "
-                                       f"shape {gx.shape} for an input of shape {x.shape}")
-                if gx.dtype is not data.dtype and gx.dtype != data.dtype:
-                    gx = gx.astype(data.dtype)
+                if type(gx) is not array or gx.shape != data.shape or gx.dtype is not data.dtype:
+                    gx = _conform(gx, x, fn, create_graph)
                 if anomaly and fn is not None:
                     _check_finite(gx.data if create_graph else gx, "the gradient", fn)
                 # The first gradient to arrive is only borrowed: an op may hand the same array
@@ -373,6 +390,23 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
         if gc_was_enabled:
             gc.enable()
     return captured
+
+
+def _conform(gx, x, fn, create_graph):
+    """gx as an array (a Tensor with create_graph) of x's shape and dtype. The gradient of an input
+    that the forward pass broadcast comes with the broadcast shape: it is summed back here."""
+    if not create_graph and type(gx) is not np.ndarray:
+        gx = np.asarray(gx)  # NumPy gives scalars, not 0-d arrays, for 0-d maths
+    shape = x.data.shape
+    if gx.shape != shape and gx.ndim >= len(shape):
+        gx = sum_to(gx, shape)
+    if gx.shape != shape:
+        raise RuntimeError(f"{fn.name}.backward gave a gradient of shape {gx.shape} for an input "
+                           f"of shape {shape}: it must have the input's shape, or a shape the "
+                           f"input broadcasts to {BROADCAST_RULE}")
+    if gx.dtype != x.data.dtype:
+        gx = gx.astype(x.data.dtype)
+    return gx
 
 
 def _capture(t, g, wanted, captured, kept):

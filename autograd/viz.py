@@ -29,7 +29,7 @@ from collections import deque
 
 import numpy as np
 
-from .graph import backward_order
+from .graph import _conform, backward_order
 from .tensor import Tensor
 
 __all__ = ["draw", "draw_backward", "backward_frames", "frames_html", "save_frames",
@@ -650,12 +650,7 @@ def _trace_backward(root, grad):
             for k, (x, gx) in enumerate(zip(inputs, gxs)):
                 if gx is None or not (isinstance(x, Tensor) and x.requires_grad):
                     continue
-                gx = np.asarray(gx)
-                if gx.shape != x.shape:
-                    raise RuntimeError(f"{fn.name}.backward gave a gradient of shape {gx.shape} "
-                                       f"for its input {k} of shape {x.shape}")
-                if gx.dtype != x.dtype:
-                    gx = gx.astype(x.dtype)
+                gx = _conform(gx, x, fn, create_graph=False)  # as the engine: summed, cast
                 step.edges.append((k, x, gx))
                 prev = totals.get(id(x))
                 totals[id(x)] = gx if prev is None else prev + gx

@@ -1,11 +1,10 @@
 """The differentiable functions: each applies one op from the modules beside this file (or, for
 mean, var, std and friends, a few of them)."""
 import builtins
-import numbers
 
 import numpy as np
 
-from ..graph import BROADCAST_RULE, _user_line
+from ..graph import BROADCAST_RULE, _constant, _user_line
 from ..tensor import Tensor
 from .activation import LeakyReLU, LogSoftmax, LogSumExp, ReLU, Sigmoid, Softmax, softmax_axis
 from .elementwise import (Abs, Add, AsType, Clip, Cos, Divide, Exp, Log, Maximum, Minimum,
@@ -15,21 +14,9 @@ from .reduce import Max, Min, Sum, normalize_axis
 from .shape import BroadcastTo, Concatenate, GetItem, Reshape, Stack, Transpose
 
 
-_PY_NUMBERS = (float, int, bool)
-
-
 def _operand(x):
-    """Tensors pass; Python numbers stay Python numbers (so they never change an array's dtype,
-    as in NumPy); anything else becomes an ndarray."""
-    if type(x) in _PY_NUMBERS or isinstance(x, Tensor):
-        return x
-    if isinstance(x, numbers.Number):  # NumPy scalars: NumPy's own dtype rules apply
-        return x
-    arr = np.asarray(x)
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"cannot use a value of dtype {arr.dtype} ({type(x).__name__}) "
-                        "in a tensor operation; expected numbers")
-    return arr
+    """Tensors pass; anything else as an op records it (see `_constant`)."""
+    return x if isinstance(x, Tensor) else _constant(x)
 
 
 def _tensor(x):
@@ -37,14 +24,14 @@ def _tensor(x):
 
 
 # -- arithmetic ---------------------------------------------------------------------------------
-def add(a, b): return Add()(_operand(a), _operand(b))
-def subtract(a, b): return Subtract()(_operand(a), _operand(b))
-def multiply(a, b): return Multiply()(_operand(a), _operand(b))
-def divide(a, b): return Divide()(_operand(a), _operand(b))
-def power(a, b): return Power()(_operand(a), _operand(b))
-def negative(x): return Negative()(_tensor(x))
-def maximum(a, b): return Maximum()(_operand(a), _operand(b))
-def minimum(a, b): return Minimum()(_operand(a), _operand(b))
+def add(a, b): return Add()(a, b)
+def subtract(a, b): return Subtract()(a, b)
+def multiply(a, b): return Multiply()(a, b)
+def divide(a, b): return Divide()(a, b)
+def power(a, b): return Power()(a, b)
+def negative(x): return Negative()(x)
+def maximum(a, b): return Maximum()(a, b)
+def minimum(a, b): return Minimum()(a, b)
 
 
 def where(cond, a, b):
@@ -79,16 +66,16 @@ def astype(x, dtype):
 
 
 # -- elementwise functions ----------------------------------------------------------------------
-def exp(x): return Exp()(_tensor(x))
-def log(x): return Log()(_tensor(x))
-def sqrt(x): return Sqrt()(_tensor(x))
-def abs(x): return Abs()(_tensor(x))
-def sin(x): return Sin()(_tensor(x))
-def cos(x): return Cos()(_tensor(x))
-def tanh(x): return Tanh()(_tensor(x))
-def sigmoid(x): return Sigmoid()(_tensor(x))
-def relu(x): return ReLU()(_tensor(x))
-def leaky_relu(x, slope=0.01): return LeakyReLU(slope)(_tensor(x))
+def exp(x): return Exp()(x)
+def log(x): return Log()(x)
+def sqrt(x): return Sqrt()(x)
+def abs(x): return Abs()(x)
+def sin(x): return Sin()(x)
+def cos(x): return Cos()(x)
+def tanh(x): return Tanh()(x)
+def sigmoid(x): return Sigmoid()(x)
+def relu(x): return ReLU()(x)
+def leaky_relu(x, slope=0.01): return LeakyReLU(slope)(x)
 
 
 def square(x):

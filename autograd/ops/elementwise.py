@@ -1,14 +1,13 @@
 """Elementwise ops: arithmetic, exp/log, trigonometry, maximum/minimum, where, clip.
 
-Binary ops broadcast like NumPy, so their backward sums each gradient back to its input's shape.
-An input's `.shape` is read only when it needs a gradient: it is then an ndarray or a Tensor,
-never a Python number.
+Binary ops broadcast like NumPy. Their backward may return a gradient of the broadcast shape:
+the engine sums it back to the input's shape (`sum_to`), so the formulas here stay plain maths.
 """
 import numbers
 
 import numpy as np
 
-from ..graph import Op, sum_to
+from ..graph import Op
 
 
 class Add(Op):
@@ -18,8 +17,7 @@ class Add(Op):
         return a + b
 
     def backward(self, gy, y, a, b):
-        return (sum_to(gy, a.shape) if self.needs(0) else None,
-                sum_to(gy, b.shape) if self.needs(1) else None)
+        return gy, gy
 
 
 class Subtract(Op):
@@ -29,8 +27,7 @@ class Subtract(Op):
         return a - b
 
     def backward(self, gy, y, a, b):
-        return (sum_to(gy, a.shape) if self.needs(0) else None,
-                sum_to(-gy, b.shape) if self.needs(1) else None)
+        return gy, (-gy if self.needs(1) else None)
 
 
 class Multiply(Op):
@@ -40,8 +37,7 @@ class Multiply(Op):
         return a * b
 
     def backward(self, gy, y, a, b):
-        return (sum_to(gy * b, a.shape) if self.needs(0) else None,
-                sum_to(gy * a, b.shape) if self.needs(1) else None)
+        return (gy * b if self.needs(0) else None), (gy * a if self.needs(1) else None)
 
 
 class Divide(Op):
@@ -52,8 +48,7 @@ class Divide(Op):
 
     def backward(self, gy, y, a, b):
         ga = gy / b
-        return (sum_to(ga, a.shape) if self.needs(0) else None,
-                sum_to(-ga * a / b, b.shape) if self.needs(1) else None)
+        return ga, (-ga * a / b if self.needs(1) else None)
 
 
 class Power(Op):
@@ -72,11 +67,10 @@ class Power(Op):
                 # guard only the 0 * inf points (a == 0 and b == 0): elsewhere the exponent must
                 # stay b - 1, or the mixed second derivative d2/(da db) would be wrong
                 ga = gy * b * a ** np.where(np.asarray(b == 0) & np.asarray(a == 0), 1, b - 1)
-            ga = sum_to(ga, a.shape)
         # d(a^b)/db = a^b log(a): only defined for a > 0 (0 where a == 0, like PyTorch)
         gb = None
         if self.needs(1):
-            gb = sum_to(gy * np.where(a > 0, y, 0) * np.log(np.where(a > 0, a, 1)), b.shape)
+            gb = gy * np.where(a > 0, y, 0) * np.log(np.where(a > 0, a, 1))
         return ga, gb
 
 
@@ -173,8 +167,7 @@ class Maximum(Op):
 
     def backward(self, gy, y, a, b):
         share = (a > b) + 0.5 * (a == b)  # a's share: 1, 1/2 or 0
-        return (sum_to(gy * share, a.shape) if self.needs(0) else None,
-                sum_to(gy * (1 - share), b.shape) if self.needs(1) else None)
+        return (gy * share if self.needs(0) else None), (gy * (1 - share) if self.needs(1) else None)
 
 
 class Minimum(Op):
@@ -185,8 +178,7 @@ class Minimum(Op):
 
     def backward(self, gy, y, a, b):
         share = (a < b) + 0.5 * (a == b)
-        return (sum_to(gy * share, a.shape) if self.needs(0) else None,
-                sum_to(gy * (1 - share), b.shape) if self.needs(1) else None)
+        return (gy * share if self.needs(0) else None), (gy * (1 - share) if self.needs(1) else None)
 
 
 class Where(Op):
@@ -201,8 +193,8 @@ class Where(Op):
         return np.where(self.cond, a, b)
 
     def backward(self, gy, y, a, b):
-        return (sum_to(np.where(self.cond, gy, 0), a.shape) if self.needs(0) else None,
-                sum_to(np.where(self.cond, 0, gy), b.shape) if self.needs(1) else None)
+        return (np.where(self.cond, gy, 0) if self.needs(0) else None,
+                np.where(self.cond, 0, gy) if self.needs(1) else None)
 
 
 class Clip(Op):

@@ -11,7 +11,8 @@ def _mT(x):
 
 class Matmul(Op):
     """a @ b. A 1-D operand is a row (first) or column (second) vector that is dropped from the
-    result, exactly as np.matmul; leading batch axes broadcast."""
+    result, exactly as np.matmul; leading batch axes broadcast (and the engine sums the gradient
+    of a broadcast operand back to its shape)."""
 
     __slots__ = ()
 
@@ -32,10 +33,10 @@ class Matmul(Op):
         ga = gb = None
         if self.needs(0):
             ga = gy @ _mT(b2)
-            ga = sum_to(ga.reshape(ga.shape[:-2] + (-1,)) if a_vec else ga, np.shape(a))
+            ga = ga.reshape(ga.shape[:-2] + (-1,)) if a_vec else ga
         if self.needs(1):
             gb = _mT(a2) @ gy
-            gb = sum_to(gb.reshape(gb.shape[:-2] + (-1,)) if b_vec else gb, np.shape(b))
+            gb = gb.reshape(gb.shape[:-2] + (-1,)) if b_vec else gb
         return ga, gb
 
 
@@ -61,7 +62,4 @@ class Linear(Op):
         gW = None
         if self.needs(1):
             gW = _mT(g.reshape(-1, g.shape[-1])) @ x.reshape(-1, x.shape[-1])
-        gb = None
-        if b is not None and self.needs(2):
-            gb = sum_to(gy, np.shape(b))
-        return (gx, gW) if b is None else (gx, gW, gb)
+        return (gx, gW) if b is None else (gx, gW, gy)  # gy: summed to b's shape by the engine

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import autograd as ag
 from autograd import Tensor, detect_anomaly, enable_grad, is_grad_enabled, no_grad
@@ -62,6 +64,96 @@ def test_backward_order_skips_tensors_that_do_not_require_grad():
     c = Tensor(3.0)
     y = x * c
     assert [t for t in backward_order(y)] == [y, x]
+
+
+def test_backward_order_is_the_reverse_of_recording_then_the_leaves():
+    x, w = Tensor(1.0, requires_grad=True), Tensor(2.0, requires_grad=True)
+    a = x * w  # recorded first
+    b = a.exp()
+    c = a + b  # recorded last
+    assert backward_order(c) == [c, b, a, x, w]
+
+
+class _Recorder:
+    """Wraps every op class's backward to list the ops in the order a real backward calls them."""
+
+    def __init__(self, monkeypatch, classes):
+        self.calls = []
+        for cls in classes:
+            def recording(op, *args, _orig=cls.backward):
+                self.calls.append(op)
+                return _orig(op, *args)
+            monkeypatch.setattr(cls, "backward", recording)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["add", "mul", "tanh", "exp"]),
+                          st.integers(0, 1000), st.integers(0, 1000)), min_size=1, max_size=25),
+       st.integers(0, 1000))
+def test_the_engine_visits_ops_in_backward_order_on_random_graphs(steps, root_pick):
+    leaves = [Tensor(0.5, requires_grad=True), Tensor(0.25, requires_grad=True), Tensor(0.1)]
+    pool = list(leaves)
+    for kind, i, j in steps:  # each new tensor uses one or two earlier ones: any DAG
+        a, b = pool[i % len(pool)], pool[j % len(pool)]
+        pool.append({"add": lambda: a + b, "mul": lambda: a * b,
+                     "tanh": lambda: (a * 0.1).tanh(), "exp": lambda: (b * 0.1).exp()}[kind]())
+    root = sum(pool[root_pick % len(pool):], Tensor(0.0))
+    if not root.requires_grad:
+        return
+    want = [t.grad_fn for t in backward_order(root) if t.grad_fn is not None]
+    with pytest.MonkeyPatch.context() as mp:
+        recorder = _Recorder(mp, {type(op) for op in want})
+        root.backward()
+    assert recorder.calls == want
+
+
+# ----------------------------------------------------------------------------------------------
+# The op contract: what the engine does with the gradients an op's backward returns
+
+class _Shift(ag.Op):
+    """x + b with a user-written backward that leaves the broadcast to the engine."""
+
+    def forward(self, x, b):
+        return x + b
+
+    def backward(self, gy, y, x, b):
+        return gy, gy
+
+
+def test_a_gradient_with_the_broadcast_shape_is_summed_to_the_input_shape():
+    x = Tensor(np.ones((4, 3)), requires_grad=True)
+    b = Tensor(np.zeros((1, 3)), requires_grad=True)
+    (_Shift()(x, b) * np.arange(12.0).reshape(4, 3)).sum().backward()
+    np.testing.assert_array_equal(b.grad, [[18.0, 22.0, 26.0]])
+    assert x.grad.shape == (4, 3)
+
+
+class _WrongShape(ag.Op):
+    def forward(self, x):
+        return x * 2
+
+    def backward(self, gy, y, x):
+        return np.ones((5,))
+
+
+def test_a_gradient_of_a_shape_the_input_cannot_broadcast_to_is_an_error_naming_both():
+    x = Tensor(np.ones(3), requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"_WrongShape.backward gave a gradient of shape "
+                                           r"\(5,\) for an input of shape \(3,\)"):
+        _WrongShape()(x).sum().backward()
+
+
+def test_a_gradient_of_another_dtype_is_cast_to_the_inputs_dtype():
+    class _Upcast(ag.Op):
+        def forward(self, x):
+            return x * 2
+
+        def backward(self, gy, y, x):
+            return (gy * 2).astype(np.float64)
+
+    x = Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
+    _Upcast()(x).sum().backward()
+    assert x.grad.dtype == np.float32
 
 
 # ----------------------------------------------------------------------------------------------
