@@ -168,7 +168,7 @@ class CrossEntropyLabels(ag.Op):
         return np.asarray(loss.sum() if self.reduction == "sum" else loss.sum() / len(x))
 
     def backward(self, gy, y, x):
-        if isinstance(gy, np.ndarray):
+        if not isinstance(gy, ag.Tensor):
             g = self.p.copy()
             g[np.arange(len(g)), self.t] -= 1
         else:  # create_graph: the gradient must itself be differentiable in x

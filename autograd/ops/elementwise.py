@@ -113,7 +113,7 @@ class Sqrt(Op):
         return np.sqrt(x)
 
     def backward(self, gy, y, x):
-        return gy / (2 * y)
+        return gy / (2.0 * y)
 
 
 class Abs(Op):
@@ -154,7 +154,7 @@ class Tanh(Op):
         return np.tanh(x)
 
     def backward(self, gy, y, x):
-        return gy * (1 - y * y)
+        return gy * (1.0 - y * y)  # 1.0: NumPy mixes a Python float with an array faster than an int
 
 
 class Maximum(Op):

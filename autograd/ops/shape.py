@@ -3,6 +3,7 @@ concatenate and stack. Their backward moves the gradient back the same way."""
 import numpy as np
 
 from ..graph import Op, sum_to
+from ..tensor import Tensor
 
 
 class Reshape(Op):
@@ -67,8 +68,9 @@ class GetItem(Op):
         return x[self.index]
 
     def backward(self, gy, y, x):
-        return ScatterAdd(self.index, np.shape(x))(gy) if not isinstance(gy, np.ndarray) \
-            else _scatter_add(gy, self.index, np.shape(x))
+        if isinstance(gy, Tensor):  # create_graph: the scatter must be recorded too
+            return ScatterAdd(self.index, np.shape(x))(gy)
+        return _scatter_add(gy, self.index, np.shape(x))
 
     def params(self):
         return {"index": _show_index(self.index)}

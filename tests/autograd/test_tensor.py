@@ -276,6 +276,20 @@ def test_0d_gradient_is_a_0d_array():
     assert isinstance(a.grad, np.ndarray) and a.grad.shape == ()
 
 
+def test_0d_gradients_are_0d_arrays_of_their_own_wherever_they_are_kept():
+    # inside backward, 0-d gradients travel as NumPy scalars; what users get is always arrays
+    a, b = Tensor(1.5, requires_grad=True), Tensor(2.0, requires_grad=True)
+    h = (a * 3.0).retain_grad()
+    y = (h + b).tanh()
+    y.backward()
+    ga, gb = autograd.grad((a * 3.0 + b).tanh(), [a, b])
+    for g in (a.grad, b.grad, h.grad, ga.data, gb.data):
+        assert type(g) is np.ndarray and g.shape == () and g.dtype == np.float64
+    assert len({id(g) for g in (a.grad, b.grad, h.grad)}) == 3
+    b.grad += 1  # each is an array of its own
+    assert h.grad != b.grad
+
+
 def test_0d_tensor_times_a_vector_broadcasts():
     a = Tensor(2.0, requires_grad=True)
     (a * Tensor([1.0, 2.0, 3.0])).sum().backward()
