@@ -352,11 +352,12 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
                         leaves.append(x)
                     else:
                         heapq.heappush(waiting, (-x.grad_fn._clock, x))
-                elif x in owned and not create_graph:
+                elif x in owned:
                     prev += gx
                 else:
-                    grads[x] = _plus(prev, gx)
-                    owned.add(x)
+                    grads[x] = prev = prev + gx
+                    if type(prev) is np.ndarray and not create_graph:  # not a NumPy scalar
+                        owned.add(x)
             if not waiting:
                 break
 
