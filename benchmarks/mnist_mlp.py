@@ -151,7 +151,7 @@ def glassgrad_trainer(init, sizes, opt):
              else nn.optim.Adam(params, **ADAM))
 
     def step(xb, yb):
-        loss = F.cross_entropy(model(ag.Tensor(xb)), yb)
+        loss = F.cross_entropy(model(ag.as_tensor(xb)), yb)  # as nn.train.fit: no copy
         optim.zero_grad()
         loss.backward()
         optim.step()
