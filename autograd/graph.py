@@ -3,7 +3,9 @@
 An op turns arrays into an array (`forward`) and turns the gradient of its output into gradients of
 its inputs (`backward`). Calling an op on Tensors records it: the output Tensor keeps the op as its
 `grad_fn`, and the op keeps its inputs. That chain of links *is* the graph; `backward()` walks it from
-the output to the leaves in reverse topological order, applying the chain rule at every op.
+the output to the leaves, applying the chain rule at every op. It visits the ops in the reverse of
+the order they were recorded: an op is always recorded after the ops that computed its inputs, so
+by the time backward reaches a tensor, every op that used it has sent its gradient back.
 
 `backward` is written with operators, methods and `np.*` functions only, so the same code runs on
 ndarrays (an ordinary backward pass) and on Tensors (`create_graph=True`: the backward pass is itself
@@ -116,8 +118,10 @@ class Op:
     `backward(gy, y, *xs)`; parameters (axis, shape, ...) go in `__init__` and `__slots__`.
 
     `backward` returns one gradient per input (a tuple when there are several; None for an input
-    that gets no gradient). `uses_output` says whether backward reads `y`, so that changing the
-    output in place afterwards is caught.
+    that gets no gradient). A gradient may have the shape the input was broadcast to in forward:
+    the engine sums it back to the input's shape (`sum_to`) and casts it to the input's dtype.
+    `uses_output` says whether backward reads `y`, so that changing the output in place afterwards
+    is caught.
     """
 
     __slots__ = ("inputs", "_xs", "_clock", "_trace")
