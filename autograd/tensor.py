@@ -34,34 +34,30 @@ class GradientLostWarning(UserWarning):
 
 
 class Tensor:
-    # What every tensor sets is a slot (quick to create); what few tensors ever set defaults at
-    # class level, and only those tensors store it (in their __dict__).
-    __slots__ = ("data", "grad", "grad_fn", "_requires_grad", "__dict__", "__weakref__")
-    name = None
-    _retains_grad = False
-    _base = None  # the tensor whose memory this one views (see _mark_changed)
-    _version = 0  # in-place changes so far
-    _stamp = 0  # the tick of the latest in-place change
+    __slots__ = ("data", "grad", "_requires_grad", "name", "grad_fn", "_version", "_stamp",
+                 "_base", "_retains_grad", "__weakref__")
 
     # ndarray's operators defer to ours (np.ndarray + Tensor gives a Tensor)
     __array_priority__ = 1000
 
     def __init__(self, data, requires_grad=False, name=None, dtype=None):
-        self.data = _as_array(data, dtype)
-        self.grad = self.grad_fn = None
-        self._requires_grad = False
-        if name is not None:
-            self.name = name
+        self._init(_as_array(data, dtype))
+        self.name = name
         self.requires_grad = requires_grad
 
     @classmethod
     def _make(cls, data):
         """Wrap an ndarray without copying or checking (the ops' fast path)."""
         t = object.__new__(Tensor)
-        t.data = data
-        t.grad = t.grad_fn = None
-        t._requires_grad = False
+        t._init(data)
         return t
+
+    def _init(self, data):
+        self.data = data
+        self.grad = self.grad_fn = self.name = self._base = None
+        self._requires_grad = self._retains_grad = False
+        self._version = 0  # in-place changes so far
+        self._stamp = 0  # the tick of the latest in-place change (see _mark_changed)
 
     # -- attributes ---------------------------------------------------------------------------
     @property
