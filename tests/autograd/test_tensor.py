@@ -537,3 +537,9 @@ def test_changing_an_output_that_backward_needs_makes_backward_raise():
         y.mul_(2.0)
     with pytest.raises(RuntimeError, match=r"(?s)Exp.*in place"):
         y.sum().backward()
+
+
+def test_a_misspelt_attribute_is_an_error_not_silently_stored():
+    t = Tensor([1.0])
+    with pytest.raises(AttributeError):
+        t.requires_gard = True
