@@ -159,9 +159,7 @@ class Op:
                 xs.append(x.data)
                 if x._requires_grad:
                     needed = True
-            elif type(x) in _PY_NUMBERS:
-                xs.append(x)
-            elif _constant(x) is x:
+            elif type(x) in _PY_NUMBERS or _constant(x) is x:
                 xs.append(x)
             else:  # a list or another array-like: record the array it stands for
                 return self(*[_constant(v) for v in inputs])
