@@ -143,6 +143,24 @@ def test_a_gradient_of_a_shape_the_input_cannot_broadcast_to_is_an_error_naming_
         _WrongShape()(x).sum().backward()
 
 
+class _Boom(ag.Op):
+    def forward(self, x):
+        return x * 1.0
+
+    def backward(self, gy, y, x):
+        raise ZeroDivisionError("boom")
+
+
+@pytest.mark.parametrize("w_first", [True, False])
+def test_a_backward_that_fails_halfway_leaves_every_leafs_grad_untouched(w_first):
+    x, w = Tensor([1.0, 2.0], requires_grad=True), Tensor([3.0, 4.0], requires_grad=True)
+    boom = _Boom()(x)
+    y = (w * boom if w_first else boom * w).sum()  # w's gradient is complete before _Boom runs
+    with pytest.raises(ZeroDivisionError):
+        y.backward()
+    assert w.grad is None and x.grad is None
+
+
 def test_a_gradient_of_another_dtype_is_cast_to_the_inputs_dtype():
     class _Upcast(ag.Op):
         def forward(self, x):
