@@ -271,11 +271,36 @@ def backward_order(*roots):
 
 def _inputs_needing_grad(fn):
     if fn.inputs is None:
-        raise RuntimeError(
-            f"backward through {fn.name} a second time: its saved values were freed after the "
-            "first backward. Pass retain_graph=True to the first backward() if you need to go "
-            "through the graph again.")
+        raise _freed_error(fn)
     return [x for x in fn.inputs if isinstance(x, Tensor) and x._requires_grad]
+
+
+def _freed_error(fn):
+    return RuntimeError(
+        f"backward through {fn.name} a second time: its saved values were freed after the first "
+        "backward. Pass retain_graph=True to the first backward() if you need to go through the "
+        "graph again.")
+
+
+def seed_gradient(t, grad, caller):
+    """The gradient a backward pass from `t` starts with: `grad` as an array of t's dtype, or 1
+    for a scalar `t`. `caller` ("backward()", ...) names the call in the errors."""
+    if not t._requires_grad:
+        raise RuntimeError(
+            f"{caller} on a tensor that does not require grad: none of the tensors it was "
+            "computed from has requires_grad=True (or it was computed under no_grad())")
+    if grad is None:
+        if t.data.size != 1:
+            raise RuntimeError(
+                f"{caller} without a gradient needs a scalar output, but this tensor has shape "
+                f"{t.shape}; reduce it first (e.g. loss.sum() or loss.mean()) or pass grad= an "
+                f"array of shape {t.shape}")
+        return np.ones_like(t.data)
+    seed = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=t.dtype)
+    if seed.shape != t.shape:
+        raise ValueError(f"{caller[:-2]}(grad=...): grad has shape {seed.shape} but the tensor "
+                         f"has shape {t.shape}; they must match")
+    return seed
 
 
 def _describe(t):
@@ -372,10 +397,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
                 _capture(t, g, wanted, captured, kept)
             fn = t.grad_fn
             if fn.inputs is None:
-                raise RuntimeError(
-                    f"backward through {fn.name} a second time: its saved values were freed after "
-                    "the first backward. Pass retain_graph=True to the first backward() if you "
-                    "need to go through the graph again.")
+                raise _freed_error(fn)
             if fn._clock < LAST_CHANGE[0]:  # something was changed in place since fn was recorded
                 _check_unchanged(t, fn)
             if create_graph:

@@ -93,22 +93,7 @@ class Tensor:
     def backward(self, grad=None, retain_graph=False):
         """Accumulate d(self)/d(leaf) into every leaf's `.grad` (and into `.grad` of tensors that
         called `retain_grad()`)."""
-        if not self._requires_grad:
-            raise RuntimeError(
-                "backward() on a tensor that does not require grad: none of the tensors it was "
-                "computed from has requires_grad=True (or it was computed under no_grad())")
-        if grad is None:
-            if self.data.size != 1:
-                raise RuntimeError(
-                    f"backward() without a gradient needs a scalar output, but this tensor has "
-                    f"shape {self.shape}; reduce it first (e.g. loss.sum() or loss.mean()) or "
-                    f"pass grad= an array of shape {self.shape}")
-            grad = np.ones_like(self.data)
-        else:
-            grad = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
-            if grad.shape != self.shape:
-                raise ValueError(f"backward(grad=...): grad has shape {grad.shape} but the "
-                                 f"tensor has shape {self.shape}; they must match")
+        grad = _graph.seed_gradient(self, grad, "backward()")
         _graph.run_backward([self], [grad], retain_graph=retain_graph)
 
     def retain_grad(self):

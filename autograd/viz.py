@@ -29,7 +29,7 @@ from collections import deque
 
 import numpy as np
 
-from .graph import _conform, backward_order
+from .graph import _conform, backward_order, seed_gradient
 from .tensor import Tensor
 
 __all__ = ["draw", "draw_backward", "backward_frames", "frames_html", "save_frames",
@@ -615,20 +615,7 @@ def _trace_backward(root, grad):
     """
     if not isinstance(root, Tensor):
         raise TypeError(f"draw_backward: expected a Tensor, got {type(root).__name__}")
-    if not root.requires_grad:
-        raise RuntimeError("draw_backward: this tensor does not require grad, so there is no "
-                           "backward pass to draw (was it computed under no_grad()?)")
-    if grad is None:
-        if root.size != 1:
-            raise RuntimeError(
-                f"draw_backward needs a scalar output or grad= (the gradient to start from), "
-                f"as backward() does; this tensor has shape {root.shape}")
-        seed = np.ones_like(root.data)
-    else:
-        seed = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=root.dtype)
-        if seed.shape != root.shape:
-            raise ValueError(f"draw_backward(grad=...): grad has shape {seed.shape} but the "
-                             f"tensor has shape {root.shape}")
+    seed = seed_gradient(root, grad, "draw_backward()")
     order = backward_order(root)
     totals = {id(root): seed}
     steps, skipped = [], []

@@ -61,9 +61,8 @@ def numpy_chain(kind, x, w, n):
     return g, None
 
 
-def glassgrad_chain(kind, x, w, n):
-    x = ag.Tensor(x, requires_grad=True)
-    w = ag.Tensor(w, requires_grad=True)
+def user_chain(kind, x, w, n):
+    """The chain as a user writes it; the same code for glassgrad and PyTorch tensors."""
     y = x
     if kind == "mul":
         for _ in range(n):
@@ -75,23 +74,19 @@ def glassgrad_chain(kind, x, w, n):
         for _ in range(n):
             y = y.tanh()
     y.sum().backward()
+
+
+def glassgrad_chain(kind, x, w, n):
+    x = ag.Tensor(x, requires_grad=True)
+    w = ag.Tensor(w, requires_grad=True)
+    user_chain(kind, x, w, n)
     return x.grad, w.grad
 
 
 def torch_chain(torch, kind, x, w, n):
     x = torch.tensor(x, requires_grad=True)
     w = torch.tensor(w, requires_grad=True)
-    y = x
-    if kind == "mul":
-        for _ in range(n):
-            y = y * 0.999
-    elif kind == "add":
-        for _ in range(n):
-            y = y + w
-    else:
-        for _ in range(n):
-            y = y.tanh()
-    y.sum().backward()
+    user_chain(kind, x, w, n)
     return x.grad.numpy(), None if w.grad is None else w.grad.numpy()
 
 
