@@ -16,7 +16,8 @@ MNIST, keeps only the training images it needs, and then measures:
           start. PyTorch's allocator does not report to tracemalloc, so torch has no number here.
   steps   1000 training steps (cycling through the batches): RSS, tracemalloc's current size
           and the number of objects the garbage collector tracks, after step 100 and after
-          step 1000. Without a leak the growth between the two is ~0.
+          step 1000 (with --steps N: after step N // 10 and step N). Without a leak the growth
+          between the two is ~0.
 
 The three implementations are those of mnist_mlp.py, trained from the same initial weights.
 """
@@ -126,7 +127,7 @@ def child(args):
         for i in range(1, args.steps + 1):
             rows = batches[(i - 1) % len(batches)]
             step(X[rows], y[rows])
-            if i in (100, args.steps):
+            if i in sample_steps(args.steps):
                 gc.collect()
                 samples[str(i)] = {"rss": rss(), "traced": tracemalloc.get_traced_memory()[0],
                               "objects": len(gc.get_objects())}
@@ -161,6 +162,8 @@ def main():
     parser.add_argument("--child", choices=["numpy", "glassgrad", "torch"], help=argparse.SUPPRESS)
     parser.add_argument("--mode", choices=["epoch", "traced", "steps"], help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.steps < 2:
+        parser.error(f"--steps must be at least 2 (got {args.steps}): growth is measured between two steps")
     C.set_threads(args.threads)
     if args.child:
         args.arch, args.opt = args.arch[0], args.opt[0]
@@ -201,6 +204,12 @@ def main():
                              "results": results})
 
 
+def sample_steps(steps):
+    """The steps after which memory is sampled: the end of the first tenth (step 100 of 1000),
+    when every buffer the training loop keeps has been made, and the last step."""
+    return max(1, steps // 10), steps
+
+
 def print_config(arch, opt, res, steps):
     base = res["numpy"]
     peak_note = "" if base.get("peak_reset") else "  (lifetime peak: VmHWM could not be reset)"
@@ -220,19 +229,20 @@ def print_config(arch, opt, res, steps):
     print(f"  issue 8 target, peak within 10 % of NumPy's: whole process {g['peak'] / base['peak']:.3f}x "
           f"({'met' if g['peak'] <= 1.1 * base['peak'] else 'NOT met'}), the epoch's own "
           f"allocations (traced) {traced_ratio:.3f}x ({'met' if traced_ratio <= 1.1 else 'NOT met'})")
-    print(f"\n{arch} {opt}: growth from step 100 to step {steps}")
+    first, last = sample_steps(steps)
+    print(f"\n{arch} {opt}: growth from step {first} to step {last}")
     print(f"  {'implementation':<14}{'RSS MB':>10}{'traced KB':>12}{'gc objects':>12}")
     for impl, r in res.items():
         s = r["samples"]
-        a, b = s["100"], s[str(steps)]
+        a, b = s[str(first)], s[str(last)]
         print(f"  {impl:<14}{(b['rss'] - a['rss']) / MB:>+10.2f}"
               f"{(b['traced'] - a['traced']) / 1024:>+12.1f}{b['objects'] - a['objects']:>+12d}")
     s = res["glassgrad"]["samples"]
-    a, b = s["100"], s[str(steps)]
+    a, b = s[str(first)], s[str(last)]
     # A leak of one small array or one Tensor per step would show as >= 900 objects or ~100 KB.
     flat = b["traced"] - a["traced"] < 64 * 1024 and b["objects"] - a["objects"] < 100
     print(f"  issue 8 target, no growth: glassgrad {'met' if flat else 'NOT met'} "
-          f"(criterion: < 64 KB traced and < 100 objects over the last {steps - 100} steps)")
+          f"(criterion: < 64 KB traced and < 100 objects over the last {last - first} steps)")
 
 
 if __name__ == "__main__":

@@ -12,9 +12,11 @@ Three chains, each `length` ops long, starting from x (a leaf that requires grad
     tanh   y = tanh(y)              a unary function whose backward reads its output
 
 The hand-written NumPy version runs the same forward loop, keeps what its backward needs in a
-list, and walks the list backwards applying each derivative: the least any engine built on NumPy
-could do. Results are microseconds per op (forward + backward), and glassgrad / NumPy paired per
-round.
+list, and walks the list backwards applying each derivative: the NumPy work alone. The "tape"
+version is the least an autograd written in Python over NumPy can do per op (`Taped` below):
+one small object per result on one global tape, walked backwards once, with none of an engine's
+checks. What glassgrad costs above it pays for those. Results are microseconds per op
+(forward + backward), and glassgrad / NumPy paired per round.
 """
 import numpy as np
 
@@ -61,8 +63,60 @@ def numpy_chain(kind, x, w, n):
     return g, None
 
 
+class Taped:
+    """The floor of a Python autograd over NumPy: every result appends itself to one global tape
+    with its backward rule and inputs, and backward walks the tape once, latest first. Nothing
+    else: no requires_grad, broadcasting, dtype or in-place checks, no freeing, one graph at a
+    time. Only the operations the chains use (`y * number`, `y + w`, `tanh`, `sum`)."""
+
+    __slots__ = ("data", "grad", "rule", "inputs")
+    tape = []
+
+    def __init__(self, data, rule=None, inputs=()):
+        self.data, self.grad, self.rule, self.inputs = data, None, rule, inputs
+        if rule is not None:
+            Taped.tape.append(self)
+
+    # np.asarray: like glassgrad, hold 0-d results as 0-d arrays (NumPy gives scalars)
+    def __mul__(self, c): return Taped(np.asarray(self.data * c), _mul_rule, (self, c))
+    def __add__(self, w): return Taped(np.asarray(self.data + w.data), _add_rule, (self, w))
+    def tanh(self): return Taped(np.asarray(np.tanh(self.data)), _tanh_rule, (self,))
+    def sum(self): return Taped(np.asarray(self.data.sum()), _sum_rule, (self,))
+
+    def backward(self):
+        self.grad = np.ones_like(self.data)
+        for t in reversed(Taped.tape):
+            if t.grad is not None:
+                t.rule(t)
+        Taped.tape.clear()
+
+
+def _accumulate(x, g):
+    x.grad = g if x.grad is None else x.grad + g
+
+
+def _mul_rule(t):
+    x, c = t.inputs
+    _accumulate(x, t.grad * c)
+
+
+def _add_rule(t):
+    y, w = t.inputs
+    _accumulate(y, t.grad)
+    _accumulate(w, t.grad)
+
+
+def _tanh_rule(t):
+    _accumulate(t.inputs[0], t.grad * (1.0 - t.data * t.data))
+
+
+def _sum_rule(t):
+    x = t.inputs[0]
+    _accumulate(x, np.broadcast_to(t.grad, x.data.shape))
+
+
 def user_chain(kind, x, w, n):
-    """The chain as a user writes it; the same code for glassgrad and PyTorch tensors."""
+    """The chain as a user writes it; the same code for glassgrad, PyTorch and `Taped`."""
     y = x
     if kind == "mul":
         for _ in range(n):
@@ -81,6 +135,12 @@ def glassgrad_chain(kind, x, w, n):
     w = ag.Tensor(w, requires_grad=True)
     user_chain(kind, x, w, n)
     return x.grad, w.grad
+
+
+def tape_chain(kind, x, w, n):
+    x, w = Taped(x), Taped(w)
+    user_chain(kind, x, w, n)
+    return np.asarray(x.grad), None if w.grad is None else np.asarray(w.grad)
 
 
 def torch_chain(torch, kind, x, w, n):
@@ -102,7 +162,7 @@ def inputs(shape):
 def check_agreement(kind, shape, torch, n):
     x, w = inputs(shape)
     want = numpy_chain(kind, x, w, n)
-    runs = {"glassgrad": glassgrad_chain(kind, x, w, n)}
+    runs = {"tape": tape_chain(kind, x, w, n), "glassgrad": glassgrad_chain(kind, x, w, n)}
     if torch is not None:
         runs["torch"] = torch_chain(torch, kind, x, w, n)
     for name, (gx, gw) in runs.items():
@@ -130,6 +190,7 @@ def main():
             x, w = inputs(shape)
             variants = {
                 "numpy": lambda kind=kind: lambda: numpy_chain(kind, x, w, n),
+                "tape": lambda kind=kind: lambda: tape_chain(kind, x, w, n),
                 "glassgrad": lambda kind=kind: lambda: glassgrad_chain(kind, x, w, n),
             }
             if torch is not None:
@@ -142,7 +203,8 @@ def main():
 
     print("\nsummary: microseconds per op, forward + backward: median of rounds (min)")
     names = [r["name"] for r in results[0]["rows"]]
-    header = f"  {'chain':<14}" + "".join(f"{name:>16}" for name in names) + f"{'gg/numpy':>10}"
+    header = (f"  {'chain':<14}" + "".join(f"{name:>16}" for name in names)
+              + f"{'gg/numpy':>10}{'gg/tape':>10}")
     if torch is not None:
         header += f"{'gg/torch':>10}"
     print(header)
@@ -151,6 +213,8 @@ def main():
         line = (f"  {r['kind'] + ' ' + r['shape']:<14}"
                 + "".join(f"{by[n]['median']:>9.2f} ({by[n]['min']:.2f})" for n in names)
                 + f"{by['glassgrad']['ratio_median']:>9.2f}x")
+        r["gg_over_tape"] = float(np.median(C.paired_ratios(r["times"], "glassgrad", "tape")))
+        line += f"{r['gg_over_tape']:>9.2f}x"
         if torch is not None:
             r["gg_over_torch"] = float(np.median(C.paired_ratios(r["times"], "glassgrad", "torch")))
             line += f"{r['gg_over_torch']:>9.2f}x"
