@@ -123,11 +123,11 @@ def child(args):
     else:  # steps
         tracemalloc.start()
         step = M.trainer(args.child, init, sizes, args.opt, torch)
-        samples = {}
+        samples, sampled = {}, sample_steps(args.steps)
         for i in range(1, args.steps + 1):
             rows = batches[(i - 1) % len(batches)]
             step(X[rows], y[rows])
-            if i in sample_steps(args.steps):
+            if i in sampled:
                 gc.collect()
                 samples[str(i)] = {"rss": rss(), "traced": tracemalloc.get_traced_memory()[0],
                               "objects": len(gc.get_objects())}
@@ -163,7 +163,8 @@ def main():
     parser.add_argument("--mode", choices=["epoch", "traced", "steps"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.steps < 2:
-        parser.error(f"--steps must be at least 2 (got {args.steps}): growth is measured between two steps")
+        parser.error(f"--steps must be at least 2 (got {args.steps}): growth is measured "
+                     "between two steps")
     C.set_threads(args.threads)
     if args.child:
         args.arch, args.opt = args.arch[0], args.opt[0]
