@@ -100,23 +100,40 @@ class record_lines:
     as detect_anomaly() does, without its NaN checks. `derive` uses it to comment its code."""
 
     def __enter__(self):
-        self._prev = _mode.anomaly
+        self._prev, self._prev_stop = _mode.anomaly, getattr(_mode, "lines_stop", None)
         _mode.anomaly = self._prev or LINES_ONLY
+        _mode.lines_stop = sys._getframe(1)  # the caller's frames are not the forward's
         return self
 
     def __exit__(self, *exc):
-        _mode.anomaly = self._prev
+        _mode.anomaly, _mode.lines_stop = self._prev, self._prev_stop
 
 
 def _user_line():
-    """'file:line in function' of the innermost frame outside autograd and NumPy."""
+    """'file:line in function' of the innermost frame outside autograd and NumPy. Under
+    record_lines() it also carries `.stack`: (file, line) of the user's frames, innermost first."""
     frame = sys._getframe(1)
     while frame is not None:
         path = frame.f_code.co_filename
         if not (path.startswith(_LIBRARY_DIRS) or f"{os.sep}numpy{os.sep}" in path):
-            return f"{path}:{frame.f_lineno} in {frame.f_code.co_name}"
+            line = f"{path}:{frame.f_lineno} in {frame.f_code.co_name}"
+            return _Trace(line, frame) if _mode.anomaly == LINES_ONLY else line
         frame = frame.f_back
     return "<unknown>"
+
+
+class _Trace(str):
+    """A user line, with the lines of the frames that called it (for derive's comments)."""
+
+    def __new__(cls, text, frame):
+        self = super().__new__(cls, text)
+        self.stack, stop = [], getattr(_mode, "lines_stop", None)
+        while frame is not None and frame is not stop and len(self.stack) < 8:
+            path = frame.f_code.co_filename
+            if not (path.startswith(_LIBRARY_DIRS) or f"{os.sep}numpy{os.sep}" in path):
+                self.stack.append((path, frame.f_lineno))
+            frame = frame.f_back
+        return self
 
 
 def _check_finite(array, what, op):

@@ -123,6 +123,8 @@ class Derivation:
         self._w = w
         final = _final_names(w)
         self.params = list(w.capture.params)
+        self.tensor_names = {key: replace_tokens(v, final) for key, v in w.var.items()
+                             if not tokens_in(v) or v in final}
         self.steps = []
         for line in w.lines:
             of = None if line.tensor is None else replace_tokens(w.var[id(line.tensor)], final)

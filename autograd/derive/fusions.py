@@ -138,7 +138,7 @@ def _softmax_cross_entropy(w, top):
     if Y is None:
         return None
     fusion = Fusion(top, chain + inside, [z], "softmax + cross-entropy")
-    fusion.spec = (z, axes, p, stable, Y, -c, chain[0] if chain else u)
+    fusion.spec = (z, axes, p, stable, Y, -c, chain[0] if chain else u, u)
     fusion._write = lambda w, f=fusion: _write_ce(w, f)
     return fusion
 
@@ -261,7 +261,7 @@ def _targets(chain, bottom, pick, shape, c):
 
 
 def _write_ce(w, fusion):
-    z, axes, p, stable, (kind, what, Y), k, source_t = fusion.spec
+    z, axes, p, stable, (kind, what, Y), k, source_t, softmax_t = fusion.spec
     along = _axes_code(axes, z.ndim) + "keepdims=True"
     zname = w.var[id(z)]
     if p is not None:
@@ -269,10 +269,10 @@ def _write_ce(w, fusion):
     elif stable:
         pname = w.extra("p", f"__y__ = np.exp({zname} - {zname}.max({along})); "
                              f"__y__ = __y__ / __y__.sum({along})",
-                        rf"\operatorname{{softmax}}({w.tex_of[id(z)]})", [z], _source(z))
+                        rf"\operatorname{{softmax}}({w.tex_of[id(z)]})", [z], _source(softmax_t))
     else:
         pname = w.extra("p", f"np.exp({zname}) / np.exp({zname}).sum({along})",
-                        rf"\operatorname{{softmax}}({w.tex_of[id(z)]})", [z], _source(z))
+                        rf"\operatorname{{softmax}}({w.tex_of[id(z)]})", [z], _source(softmax_t))
     yname, ytex = _target_code(w, kind, what, Y, pname, z, axes, source_t)
     if yname.startswith("-"):  # -Y * log p: the sign goes to the factor
         yname, ytex, k, Y = yname[1:], ytex.lstrip("-"), -k, -Y
@@ -313,15 +313,18 @@ def _target_code(w, kind, what, Y, pname, z, axes, source_t):
     parts = [T.unparse(w.constants._index_part(q, None)) for q in index]
     rows = [q for q in index if _is_arange(q)]
     dtype = "" if z.dtype == np.float64 else f", dtype=np.{z.dtype}"
+    tex = r"\operatorname{onehot}"
     if C is not None and len(index) == z.ndim == 2 and len(rows) == 1 and _is_arange(index[1 - axes[0]]):
         labels = parts[axes[0]]
         code = f"np.eye({C}{dtype})[{labels}]" + (".T" if axes[0] == 0 else "")
+        tex += f"({w.constants.tex(index[axes[0]])})" + (r"^\top" if axes[0] == 0 else "")
     elif C is not None and z.ndim == 1 and len(index) == 1:
         code = f"np.eye({C}{dtype})[{parts[0]}]"
+        tex += f"({w.constants.tex(index[0])})"
     else:
         code = (f"__y__ = np.zeros_like({pname}); "
                 f"np.add.at(__y__, ({', '.join(parts)},), 1)")
-    name = w.extra("Y", code, r"\operatorname{onehot}", [z], _source(source_t))
+    name = w.extra("Y", code, tex, [z], _source(source_t))
     return name, tex_symbol(name)
 
 

@@ -75,6 +75,8 @@ def tex_symbol(name):
     digits = re.fullmatch(r"([A-Za-z]+?)(\d+)", base)
     if digits and not sub:
         base, sub = digits.groups()
+    if len(base) > 1 and base not in GREEK and len(sub) > 1 and not sub.isdigit():
+        base, sub = name, ""  # exp_scores: one word
     if base in GREEK:
         head = "\\" + base
     elif len(base) == 1:

@@ -224,34 +224,72 @@ _WORD = re.compile(r"(?<![\\A-Za-z_])([A-Za-z_][A-Za-z_0-9]*)")
 
 
 class Tex:
-    """A LaTeX fragment and whether it is a single symbol (needs no brackets)."""
+    """A LaTeX fragment and how it binds: 'atom' (a symbol, a fraction, a power), 'product'
+    (juxtaposed or odot factors), 'sum' (terms with + or -), for deciding on brackets."""
 
     def __init__(self, text, atomic=True):
-        self.text, self.atomic = text, atomic
+        self.text = text
+        self.kind = "atom" if atomic is True else atomic if isinstance(atomic, str) else kind(text)
+
+    @property
+    def atomic(self):
+        return self.kind == "atom"
 
     def __str__(self):
         return self.text
 
 
+def kind(text):
+    """'sum', 'product' or 'atom': how a LaTeX fragment binds at its top level."""
+    depth, seen_space = 0, False
+    for i, ch in enumerate(text):
+        if ch in "{([":
+            depth += 1
+        elif ch in "})]":
+            depth -= 1
+        elif depth == 0:
+            if ch in "+-" and (i > 0 or ch == "-") and not text[:i].endswith(("^", "_")):
+                return "sum"
+            if ch == " " or text.startswith(r"\odot", i) or text.startswith(r"\,", i):
+                seen_space = True
+    if text.startswith(r"\left(") and text.endswith(r"\right)"):
+        return "atom"
+    return "product" if seen_space else "atom"
+
+
+_PROTECTED = re.compile(r"\\(?:text|mathrm|operatorname)\{[^{}]*\}")
+
+
 def fill_tex(template, values, seed=False):
     """LaTeX template with whole-word placeholders replaced by `values` (name -> Tex). `seed`:
-    the output's gradient is the loss's own (1), so `gy` drops out of products."""
+    the output's gradient is the loss's own (1), so `gy` drops out of products. Brackets go
+    around a value only where its terms would otherwise mix with the template's."""
     if seed:
         for pattern, repl in ((r"gy \\odot ", ""), (r" \\odot gy\b", ""), (r"gy\\, ", ""),
                               (r"\\frac\{gy\}", r"\\frac{1}"), (r"\bgy\b", "1")):
             template = re.sub(pattern, repl, template)
+    kept = []
+
+    def protect(match):
+        kept.append(match.group(0))
+        return f"\x00{len(kept) - 1}\x00"
+    template = _PROTECTED.sub(protect, template)
 
     def swap(match):
         value = values.get(match.group(1))
         if value is None:
             return match.group(0)
-        if value.atomic:
-            return value.text
         before = template[:match.start()].rstrip()[-1:]
         after = template[match.end():].lstrip()[:1]
-        if before in ("{", "(", "") and after in ("}", ")", ",", "") or before == "=":
+        enclosed = before in ("{", "(", "", "=", ",") and after in ("}", ")", ",", "")
+        if value.kind == "atom" or enclosed:
+            return value.text
+        if value.kind == "product" and after not in ("^", "_") and before != "-":
+            return value.text
+        if value.kind == "sum" and before in ("", "+", "=", "{", "(") and after in ("+", "-", ""):
             return value.text
         return r"\left(" + value.text + r"\right)"
 
     text = _WORD.sub(swap, template)
+    text = re.sub("\x00(\\d+)\x00", lambda m: kept[int(m.group(1))], text)
     return re.sub(r"(\d)\s*\\odot\s*", r"\1\\, ", text)  # 0.5 \odot x reads as 0.5\, x

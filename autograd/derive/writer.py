@@ -62,7 +62,7 @@ class Writer:
         self._name_tensors()
         self.constants = Constants(self)
         self.lines, self.extras = [], []
-        self.gvar, self.got, self.grad_vars = {}, {}, set()
+        self.gvar, self.got, self.grad_vars, self.grad_owner = {}, {}, set(), {}
         self.current_fusion = None
         self.consumers = {}
         for t in self.computed:
@@ -104,7 +104,8 @@ class Writer:
     def grad_tex(self, t):
         if t is self.capture.loss:
             return T.Tex("1")
-        return T.Tex(grad_tex(self.tex_of[id(t)]))
+        owner = self.grad_owner.get(self.grad_var(t), t)
+        return T.Tex(grad_tex(self.tex_of[id(owner)]))
 
     # -- running code ----------------------------------------------------------------------
     def run(self, statements):
@@ -224,6 +225,7 @@ class Writer:
             statements = [_assign(target, node)]
             self.run(statements)
         self.grad_vars.add(target)
+        self.grad_owner.setdefault(target, x)
         if check is not None:
             self._check_step(x, t, check, self.ns[target])
         template, values, seed = tex
@@ -239,6 +241,7 @@ class Writer:
             statement = _assign(self.grad_var(x), T.expr(" + ".join(got)))
             self.run([statement])
             self.grad_vars.add(self.grad_var(x))
+            self.grad_owner[self.grad_var(x)] = x
             parts = string.ascii_lowercase[:k]
             self.lines.append(Line([T.unparse(statement)], "backward", x, None, lambda: (
                 f"{self.grad_lhs(x)} = " + " + ".join(self.grad_lhs(x, p) for p in parts)),
@@ -353,14 +356,20 @@ def _dtype(x):
 
 
 def _source(t):
-    """The text of the learner's line that created t's op, if it was recorded."""
+    """The text of the learner's line that created t's op, if it was recorded: the innermost
+    line that is not a `return` (so `a1 = sigmoid(z1)` rather than sigmoid's own return line)."""
     trace = getattr(t.grad_fn, "_trace", None) if t.grad_fn is not None else None
     if not trace:
         return None
-    match = re.fullmatch(r"(.*):(\d+) in .*", trace)
-    if not match:
-        return None
-    return _without_comment(linecache.getline(match.group(1), int(match.group(2))).strip()) or None
+    stack = getattr(trace, "stack", None)
+    if stack is None:
+        match = re.fullmatch(r"(.*):(\d+) in .*", trace)
+        stack = [(match.group(1), int(match.group(2)))] if match else []
+    texts = [_without_comment(linecache.getline(path, n).strip()) for path, n in stack]
+    texts = [text for text in texts if text]
+    chosen = next((text for text in texts if not text.startswith(("return ", "return("))),
+                  texts[0] if texts else None)
+    return chosen
 
 
 def _without_comment(text):
