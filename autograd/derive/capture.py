@@ -47,8 +47,12 @@ class _Seen:
             self.best[id(value)] = (rank, name)
             self.keep.append(value)
 
-    def offer_all(self, variables, rank):
+    def offer_all(self, variables, rank, parameters=()):
+        """Offer a frame's variables; its parameters name only constants, not the tensors the
+        caller computed (sigmoid(a + b1) does not make `a + b1` an `x`)."""
         for name, value in list(variables.items()):
+            if name in parameters and isinstance(value, Tensor) and value.requires_grad:
+                continue
             self.offer(value, name, rank)
 
     def names(self):
@@ -75,7 +79,9 @@ class _Tracer:
 
     def local(self, frame, event, arg):
         if event in ("line", "return"):
-            self.seen.offer_all(frame.f_locals, _depth(frame))
+            code = frame.f_code
+            parameters = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+            self.seen.offer_all(frame.f_locals, _depth(frame), parameters)
         return self.local
 
 

@@ -224,7 +224,7 @@ def _final_names(w):
 
 def _symbol(t):
     op = t.grad_fn
-    if type(op).symbol == "t" and type(op).__name__ in ("Add", "Subtract"):
+    if type(op).symbol == "t" and type(op).__name__ == "Add":  # X @ W + b: still a z
         first = op.inputs[0]
         if isinstance(first, Tensor) and first.grad_fn is not None:
             return _symbol(first)

@@ -28,7 +28,7 @@ def find(w, disabled=()):
     for t in w.computed:
         if id(t) in taken or id(t) in disabled:
             continue
-        fusion = _softmax_cross_entropy(w, t) or _sigmoid(w, t)
+        fusion = _softmax_cross_entropy(w, t) or _sigmoid(w, t) or _tanh(w, t)
         if fusion is not None and not (fusion.inside & taken) \
                 and not ((fusion.inside - {id(t)}) & watched):
             found[id(t)] = fusion
@@ -169,7 +169,8 @@ def _softmax_of(w, u, logged):
         z, stable = v, False
         if _op(v, "Subtract") and _grad_inputs(v)[0][1] is v.grad_fn.inputs[0]:
             z, m = v.grad_fn.inputs
-            if _op(m, "Max", "Min") and m.grad_fn.inputs[0] is z and m.grad_fn.keepdims \
+            if _op(m, "Max", "Min") and m.grad_fn.inputs[0] is z \
+                    and (m.grad_fn.keepdims or m.ndim == 0) \
                     and set(axes) <= set(m.grad_fn.axis) and _only_use(w, m, v):
                 inside += [m]
             elif isinstance(m, Tensor) and m.requires_grad:
@@ -283,9 +284,10 @@ def _write_ce(w, fusion):
         diff = f"{pname} * {yname}.sum({along}) - {yname}"
         diff_tex = rf"{tex_symbol(pname)} \textstyle\sum {ytex} - {ytex}"
     code, tex = _scaled(diff, diff_tex, k)
+    node = T.fill("gy * g", {"gy": w.grad_node(fusion.top), "g": T.expr(code)})
     if fusion.top is not w.capture.loss:
-        code, tex = f"{w.grad_var(fusion.top)} * {code}", f"{w.grad_tex(fusion.top)} {tex}"
-    w.contribute(z, T.expr(code), source_t, (tex, {}, False))
+        tex = f"{w.grad_tex(fusion.top)} {tex}"
+    w.contribute(z, node, source_t, (tex, {}, False))
 
 
 def _scaled(diff, diff_tex, k):
@@ -364,12 +366,44 @@ def _sigmoid(w, h):
     fusion = Fusion(h, [h, d, e, n], [z], "sigmoid")
 
     def write(w):
-        hn = w.var[id(h)]
-        code = f"{w.grad_var(h)} * {hn} * (1 - {hn})" if h is not w.capture.loss \
-            else f"{hn} * (1 - {hn})"
+        node = T.fill("gy * y * (1 - y)", {"gy": w.grad_node(h), "y": w.name_node(h)})
         tex = r"gy \odot y \odot (1 - y)"
-        w.contribute(z, T.expr(code), h, (tex, lambda: {"gy": w.grad_tex(h),
+        w.contribute(z, node, h, (tex, lambda: {"gy": w.grad_tex(h),
                                                         "y": T.Tex(w.tex_of[id(h)])},
                                           h is w.capture.loss))
+    fusion._write = write
+    return fusion
+
+
+# -- tanh written by hand ------------------------------------------------------------------------
+
+def _tanh(w, r):
+    """r = (exp(z) - exp(-z)) / (exp(z) + exp(-z)): dz = dr * (1 - r**2)."""
+    if not _op(r, "Divide"):
+        return None
+    num, den = r.grad_fn.inputs
+    if not (_op(num, "Subtract") and _op(den, "Add")):
+        return None
+    pairs = [num.grad_fn.inputs, den.grad_fn.inputs]
+    z, inside = None, [r, num, den]
+    for up, down in pairs:
+        if not (_op(up, "Exp") and _op(down, "Exp") and _op(down.grad_fn.inputs[0], "Negative")):
+            return None
+        neg = down.grad_fn.inputs[0]
+        z = up.grad_fn.inputs[0] if z is None else z
+        if up.grad_fn.inputs[0] is not z or neg.grad_fn.inputs[0] is not z:
+            return None
+        inside += [up, down, neg]
+    if not (isinstance(z, Tensor) and z.requires_grad and z.shape == r.shape):
+        return None
+    ids = {id(t) for t in inside}
+    if any(id(c) not in ids for t in inside[1:] for c, _ in w.consumers.get(id(t), [])):
+        return None
+    fusion = Fusion(r, inside, [z], "tanh")
+
+    def write(w):
+        node = T.fill("gy * (1 - y**2)", {"gy": w.grad_node(r), "y": w.name_node(r)})
+        w.contribute(z, node, r, (r"gy \odot (1 - y^2)", lambda: {
+            "gy": w.grad_tex(r), "y": T.Tex(w.tex_of[id(r)])}, r is w.capture.loss))
     fusion._write = write
     return fusion

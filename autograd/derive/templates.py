@@ -136,6 +136,17 @@ def fill(template, values):
     return _Tidy().visit(_Fill(values).visit(tree))
 
 
+def is_number(node):
+    """A number written out: 1, -1, 0.005, 1 / 16 (nothing folded, so it still reads)."""
+    if isinstance(node, ast.Constant):
+        return type(node.value) in (int, float)
+    if isinstance(node, ast.UnaryOp):
+        return is_number(node.operand)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Div)):
+        return is_number(node.left) and is_number(node.right)
+    return False
+
+
 def _number(node):
     if isinstance(node, ast.Constant) and type(node.value) in (int, float):
         return node.value
@@ -158,6 +169,18 @@ class _Tidy(ast.NodeTransformer):
                 return ast.UnaryOp(ast.USub(), node.right)
         if isinstance(node.op, ast.Div) and right == 1:
             return node.left
+        return node
+
+    def visit_Call(self, node):
+        """np.broadcast_to(1, x.shape) -> np.ones_like(x) (a Sum's backward from the loss)."""
+        self.generic_visit(node)
+        if (ast.unparse(node.func) == "np.broadcast_to" and len(node.args) == 2
+                and is_number(node.args[0])
+                and isinstance(node.args[1], ast.Attribute) and node.args[1].attr == "shape"):
+            like = node.args[1].value
+            if _number(node.args[0]) == 1:
+                return ast.Call(expr("np.ones_like"), [like], [])
+            return ast.Call(expr("np.full_like"), [like, node.args[0]], [])
         return node
 
     def visit_UnaryOp(self, node):

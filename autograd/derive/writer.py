@@ -64,6 +64,7 @@ class Writer:
         self.lines, self.extras = [], []
         self.gvar, self.got, self.grad_vars, self.grad_owner = {}, {}, set(), {}
         self.current_fusion = None
+        self.gconst = {}  # id -> a gradient that is a plain number (no line of its own)
         self.consumers = {}
         for t in self.computed:
             for i, x in enumerate(t.grad_fn.inputs):
@@ -98,12 +99,19 @@ class Writer:
         return self.gvar.get(id(t)) or grad_name(self.var[id(t)])
 
     def grad_node(self, t):
-        """The gradient of t as code: the loss's own is the number 1."""
-        return ast.Constant(1) if t is self.capture.loss else T.name(self.grad_var(t))
+        """The gradient of t as code: the loss's own is the number 1, and a number passed down
+        from it stays a number."""
+        if t is self.capture.loss:
+            return ast.Constant(1)
+        if id(t) in self.gconst:
+            return T.expr(T.unparse(self.gconst[id(t)]))
+        return T.name(self.grad_var(t))
 
     def grad_tex(self, t):
         if t is self.capture.loss:
             return T.Tex("1")
+        if id(t) in self.gconst:
+            return T.Tex(T.unparse(self.gconst[id(t)]).replace(" / ", "/"), atomic=False)
         owner = self.grad_owner.get(self.grad_var(t), t)
         return T.Tex(grad_tex(self.tex_of[id(owner)]))
 
@@ -217,10 +225,14 @@ class Writer:
             raw = self.value(node)
             fix = self._fix(x, raw, node)
             node = node if fix is None else fix
-            if (isinstance(node, ast.Name) and node.id in self.grad_vars and k == 1
-                    and id(x) not in self.learner_named and x.grad_fn is not None):
+            passed = k == 1 and id(x) not in self.learner_named and x.grad_fn is not None
+            if passed and isinstance(node, ast.Name) and node.id in self.grad_vars:
                 self.gvar[id(x)] = node.id  # a gradient passed on unchanged: no line
                 got.append(node.id)
+                return self._complete(x)
+            if passed and T.is_number(node):
+                self.gconst[id(x)] = node  # a number (1, 0.005, 1 / 16): written where used
+                got.append(None)
                 return self._complete(x)
             statements = [_assign(target, node)]
             self.run(statements)
@@ -257,8 +269,11 @@ class Writer:
 
     def _fix(self, x, value, node):
         """node, summed back to x's shape (broadcasting) and cast to x's dtype; None if fine."""
-        shape, dtype = x.data.shape if isinstance(x, Tensor) else np.shape(x), _dtype(x)
-        value = np.asarray(value)
+        shape, dtype = x.data.shape, x.data.dtype
+        if not isinstance(value, np.ndarray):  # a number: fine inside, an array for a leaf
+            if shape == () and x.grad_fn is not None:
+                return None
+            return ast.Call(T.expr("np.full_like"), [self.name_node(x), node], [])
         fixed = node
         if value.shape != shape:
             if value.ndim >= len(shape) and sum_to(np.ones(value.shape), shape).shape == shape:
@@ -295,7 +310,8 @@ class Writer:
 
     def _complete(self, x):
         auto = self.auto.get(id(x))
-        if auto is not None and not close(self.ns[self.grad_var(x)], auto, x.dtype):
+        ours = self.value(self.grad_node(x)) if id(x) in self.gconst else self.ns[self.grad_var(x)]
+        if auto is not None and not close(ours, auto, x.dtype):
             raise Mismatch(self.current_fusion,
                            f"the gradient of {self.var[id(x)]} disagrees with the engine's")
 
