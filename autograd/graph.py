@@ -147,7 +147,7 @@ def _check_finite(array, what, op):
 # The op contract
 
 class Op:
-    """A differentiable operation. Subclasses define `forward(*arrays)` and
+    r"""A differentiable operation. Subclasses define `forward(*arrays)` and
     `backward(gy, y, *xs)`; parameters (axis, shape, ...) go in `__init__` and `__slots__`.
 
     `backward` returns one gradient per input (a tuple when there are several; None for an input

@@ -28,8 +28,9 @@ class Matmul(Op):
         a2 = "a[None, :]" if na == 1 else "a"
         b2 = "b[:, None]" if nb == 1 else "b"
         g2 = "gy[..., None, :]" if na == 1 else "gy[..., :, None]" if nb == 1 else "gy"
-        ga = f"{g2} @ np.swapaxes({b2}, -1, -2)" + ("[..., 0, :]" if na == 1 else "")
-        gb = f"np.swapaxes({a2}, -1, -2) @ {g2}" + ("[..., 0]" if nb == 1 else "")
+        ga, gb = f"{g2} @ np.swapaxes({b2}, -1, -2)", f"np.swapaxes({a2}, -1, -2) @ {g2}"
+        ga = f"({ga})[..., 0, :]" if na == 1 else ga
+        gb = f"({gb})[..., 0]" if nb == 1 else gb
         return "a @ b", (ga, gb)
 
     def tex(self, a, b):
