@@ -157,7 +157,11 @@ def from_loss(loss, params, frame):
     except RuntimeError:
         raise RuntimeError("derive(loss): the graph of this loss was freed by loss.backward(); "
                            "call derive before backward, or backward(retain_graph=True)") from None
-    leaves = [t for t in order if t.grad_fn is None]
+    first_use = {}
+    for t in order:
+        for x in (t.grad_fn.inputs if t.grad_fn is not None else ()):
+            first_use[id(x)] = min(first_use.get(id(x), t.grad_fn._clock), t.grad_fn._clock)
+    leaves = sorted((t for t in order if t.grad_fn is None), key=lambda t: first_use[id(t)])
     seen = _Seen()
     if frame is not None:
         seen.offer_all(frame.f_locals, 1)

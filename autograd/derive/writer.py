@@ -65,6 +65,7 @@ class Writer:
         self.gvar, self.got, self.grad_vars, self.grad_owner = {}, {}, set(), {}
         self.current_fusion = None
         self.gconst = {}  # id -> a gradient that is a plain number (no line of its own)
+        self.steps_into = {}  # id -> [(tensor whose op wrote it, (op, input), variable, fusion)]
         self.consumers = {}
         for t in self.computed:
             for i, x in enumerate(t.grad_fn.inputs):
@@ -229,17 +230,18 @@ class Writer:
             if passed and isinstance(node, ast.Name) and node.id in self.grad_vars:
                 self.gvar[id(x)] = node.id  # a gradient passed on unchanged: no line
                 got.append(node.id)
+                self.steps_into[id(x)] = [(t, check, node.id, self.current_fusion)]
                 return self._complete(x)
             if passed and T.is_number(node):
                 self.gconst[id(x)] = node  # a number (1, 0.005, 1 / 16): written where used
                 got.append(None)
+                self.steps_into[id(x)] = [(t, check, None, self.current_fusion)]
                 return self._complete(x)
             statements = [_assign(target, node)]
             self.run(statements)
         self.grad_vars.add(target)
         self.grad_owner.setdefault(target, x)
-        if check is not None:
-            self._check_step(x, t, check, self.ns[target])
+        self.steps_into.setdefault(id(x), []).append((t, check, target, self.current_fusion))
         template, values, seed = tex
         prefix = self._sum_tex(x, raw)
 
@@ -309,11 +311,19 @@ class Writer:
                                "its backward")
 
     def _complete(self, x):
+        """x's gradient is written: check it against the engine's, and if they disagree, find
+        the step to blame (each op's step against its own backward)."""
         auto = self.auto.get(id(x))
         ours = self.value(self.grad_node(x)) if id(x) in self.gconst else self.ns[self.grad_var(x)]
-        if auto is not None and not close(ours, auto, x.dtype):
-            raise Mismatch(self.current_fusion,
-                           f"the gradient of {self.var[id(x)]} disagrees with the engine's")
+        if auto is None or close(ours, auto, x.dtype):
+            return
+        steps = self.steps_into.get(id(x), [])
+        for t, check, target, _ in steps:
+            if check is not None and target is not None:
+                self._check_step(x, t, check, self.ns[target])
+        fused = [f for *_, f in steps if f is not None]
+        raise Mismatch(fused[0] if fused else None,
+                       f"the gradient of {self.var[id(x)]} disagrees with the engine's")
 
     # -- extra forward lines (from fusions) ------------------------------------------------
     def extra(self, base, code, tex, after, source=None):
@@ -351,16 +361,21 @@ def _sum_code(node, have, want):
 
 
 def close(ours, ref, dtype):
-    ours, ref = np.asarray(ours, dtype=np.float64), np.asarray(ref, dtype=np.float64)
+    """Whether two gradients agree, relative to the larger's size (NaN and inf where both have
+    them): 1e-9 for float64, where both come from the same numbers, 1e-4 for float32."""
+    ours, ref = np.asarray(ours), np.asarray(ref)
     if ours.shape != ref.shape:
         return False
     rtol = 1e-9 if np.dtype(dtype).itemsize >= 8 else 1e-4
+    err = float(np.max(np.abs(ours - ref), initial=0.0))
+    if np.isfinite(err):
+        return err <= rtol * float(np.max(np.abs(ref), initial=0.0)) + 1e-300
+    ours, ref = ours.astype(np.float64), ref.astype(np.float64)
     finite = np.isfinite(ref)
     if not np.array_equal(finite, np.isfinite(ours)) or \
             not np.array_equal(ours[~finite], ref[~finite], equal_nan=True):
         return False
-    scale = np.abs(ref[finite]).max(initial=0.0)
-    return np.abs(ours[finite] - ref[finite]).max(initial=0.0) <= rtol * scale + 1e-300
+    return close(ours[finite], ref[finite], dtype)
 
 
 def _needs_grad(x):
