@@ -94,8 +94,8 @@ def _check_forward(w, forward):
     """Run the forward lines on the parameters and constants: each must give the value the
     engine computed (a wrong forward template is caught here, as a wrong gradient rule is)."""
     ns = {"np": np, **w.constants.args}
-    scale = max(float(np.max(np.abs(line.tensor.data), initial=0.0)) for line in forward
-                if line.tensor is not None) if forward else 0.0
+    scale = max((float(np.max(np.abs(line.tensor.data), initial=0.0)) for line in forward
+                 if line.tensor is not None), default=0.0)
     ns.update({w.var[id(t)]: t.data for t in w.capture.params.values()})
     for line in forward:
         exec(compile("\n".join(line.code), "<derive>", "exec"), ns)
