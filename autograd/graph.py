@@ -111,7 +111,7 @@ class record_lines:
 
 def _user_line():
     """'file:line in function' of the innermost frame outside autograd and NumPy. Under
-    record_lines() it also carries `.stack`: (file, line) of the user's frames, innermost first."""
+    record_lines() it also carries `.stack`: the user's frames, innermost first (see _Trace)."""
     frame = sys._getframe(1)
     while frame is not None:
         path = frame.f_code.co_filename
@@ -123,7 +123,8 @@ def _user_line():
 
 
 class _Trace(str):
-    """A user line, with the lines of the frames that called it (for derive's comments)."""
+    """A user line, with (file, line, function) of the frames that called it, innermost first
+    (for derive's comments)."""
 
     def __new__(cls, text, frame):
         self = super().__new__(cls, text)
@@ -131,7 +132,7 @@ class _Trace(str):
         while frame is not None and frame is not stop and len(self.stack) < 8:
             path = frame.f_code.co_filename
             if not (path.startswith(_LIBRARY_DIRS) or f"{os.sep}numpy{os.sep}" in path):
-                self.stack.append((path, frame.f_lineno))
+                self.stack.append((path, frame.f_lineno, frame.f_code.co_name))
             frame = frame.f_back
         return self
 

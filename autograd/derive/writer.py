@@ -397,19 +397,21 @@ def _dtype(x):
 
 def _source(t):
     """The text of the learner's line that created t's op, if it was recorded: the innermost
-    line that is not a `return` (so `a1 = sigmoid(z1)` rather than sigmoid's own return line)."""
+    line that is not a `return` (so `a1 = sigmoid(z1)` rather than sigmoid's own return line),
+    and not the line of a lambda that only calls the forward."""
     trace = getattr(t.grad_fn, "_trace", None) if t.grad_fn is not None else None
     if not trace:
         return None
     stack = getattr(trace, "stack", None)
     if stack is None:
-        match = re.fullmatch(r"(.*):(\d+) in .*", trace)
-        stack = [(match.group(1), int(match.group(2)))] if match else []
-    texts = [_without_comment(linecache.getline(path, n).strip()) for path, n in stack]
-    texts = [text for text in texts if text]
-    chosen = next((text for text in texts if not text.startswith(("return ", "return("))),
-                  texts[0] if texts else None)
-    return chosen
+        match = re.fullmatch(r"(.*):(\d+) in (.*)", trace)
+        stack = [(match.group(1), int(match.group(2)), match.group(3))] if match else []
+    texts = [(_without_comment(linecache.getline(path, n).strip()), name)
+             for path, n, name in stack]
+    texts = [(text, name) for text, name in texts if text]
+    chosen = next((text for text, name in texts if name != "<lambda>"
+                   and not text.startswith(("return ", "return("))), None)
+    return chosen or (texts[0][0] if texts else None)
 
 
 def _without_comment(text):
