@@ -6,9 +6,13 @@ local variables of every frame of the learner's code at every line (`sys.settrac
 which variable held which tensor or array; the shallowest frame wins, so `a1 = sigmoid(z1)` names
 the tensor `a1`, not `x` inside sigmoid. Only derive pays for this: the ops run as always.
 """
+import io
+import linecache
 import os
+import re
 import sys
 import sysconfig
+import tokenize
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -196,3 +200,34 @@ def _check_loss(loss):
     if not loss.requires_grad:
         raise ValueError("derive: the loss does not depend on any parameter (no tensor it was "
                          "computed from requires grad), so there is no backward pass to write")
+
+
+def source_line(t):
+    """The text of the learner's line that created t's op, if it was recorded: the innermost
+    line that is not a `return` (so `a1 = sigmoid(z1)` rather than sigmoid's own return line),
+    and not the line of a lambda that only calls the forward."""
+    trace = getattr(t.grad_fn, "_trace", None) if t.grad_fn is not None else None
+    if not trace:
+        return None
+    stack = getattr(trace, "stack", None)
+    if stack is None:
+        match = re.fullmatch(r"(.*):(\d+) in (.*)", trace)
+        stack = [(match.group(1), int(match.group(2)), match.group(3))] if match else []
+    texts = [(_without_comment(linecache.getline(path, n).strip()), name)
+             for path, n, name in stack]
+    texts = [(text, name) for text, name in texts if text]
+    chosen = next((text for text, name in texts if name != "<lambda>"
+                   and not text.startswith(("return ", "return("))), None)
+    return chosen or (texts[0][0] if texts else None)
+
+
+def _without_comment(text):
+    """A line of code without its trailing comment (the learner's own notes)."""
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return text
+    for tok in tokens:
+        if tok.type == tokenize.COMMENT:
+            return text[:tok.start[1]].rstrip()
+    return text

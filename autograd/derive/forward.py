@@ -9,7 +9,8 @@ import ast
 
 from ..tensor import Tensor
 from . import templates as T
-from .writer import Line, _assign, _source
+from .capture import source_line
+from .writer import Line, _assign
 
 
 def write_forward(w):
@@ -47,7 +48,7 @@ def write_forward(w):
             var = w.var[id(t)]
             filled = T.fill(_forward_template(w, t)[0], dict(_values(w, t, mode), y=T.name(var)))
             statements = filled if isinstance(filled, list) else [_assign(var, filled)]
-            lines.append(Line([T.unparse(s) for s in statements], "forward", t, _source(t),
+            lines.append(Line([T.unparse(s) for s in statements], "forward", t, source_line(t),
                               lambda t=t: f"{w.tex_of[id(t)]} = {_tex(w, t, mode)}",
                               order=t.grad_fn._clock))
     lines = sorted(lines + w.extras, key=lambda line: line.order)

@@ -7,11 +7,7 @@ is known (a broadcast input gets its sum written out) and a rule that disagrees 
 backward is caught at once (derive then writes a call to that backward instead, and warns).
 """
 import ast
-import io
-import linecache
-import re
 import string
-import tokenize
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,6 +15,7 @@ import numpy as np
 from ..graph import backward_order, run_backward, sum_to
 from ..tensor import Tensor
 from . import templates as T
+from .capture import source_line
 from .constants import Constants
 from .naming import Names, grad_name, grad_tex, leaf_grad_tex, tex_symbol, token
 
@@ -251,7 +248,7 @@ class Writer:
         def line_tex():
             rhs = T.fill_tex(template, values() if callable(values) else values, seed)
             return f"{self.grad_lhs(x, part)} = {prefix + ' ' if prefix else ''}{rhs}"
-        self.lines.append(Line([T.unparse(s) for s in statements], "backward", x, _source(t),
+        self.lines.append(Line([T.unparse(s) for s in statements], "backward", x, source_line(t),
                                line_tex, complete=(k == 1)))
         got.append(target)
         if k > 1 and len(got) == k:
@@ -393,34 +390,3 @@ def _needs_grad(x):
 
 def _dtype(x):
     return x.data.dtype if isinstance(x, Tensor) else np.asarray(x).dtype
-
-
-def _source(t):
-    """The text of the learner's line that created t's op, if it was recorded: the innermost
-    line that is not a `return` (so `a1 = sigmoid(z1)` rather than sigmoid's own return line),
-    and not the line of a lambda that only calls the forward."""
-    trace = getattr(t.grad_fn, "_trace", None) if t.grad_fn is not None else None
-    if not trace:
-        return None
-    stack = getattr(trace, "stack", None)
-    if stack is None:
-        match = re.fullmatch(r"(.*):(\d+) in (.*)", trace)
-        stack = [(match.group(1), int(match.group(2)), match.group(3))] if match else []
-    texts = [(_without_comment(linecache.getline(path, n).strip()), name)
-             for path, n, name in stack]
-    texts = [(text, name) for text, name in texts if text]
-    chosen = next((text for text, name in texts if name != "<lambda>"
-                   and not text.startswith(("return ", "return("))), None)
-    return chosen or (texts[0][0] if texts else None)
-
-
-def _without_comment(text):
-    """A line of code without its trailing comment (the learner's own notes)."""
-    try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
-    except (tokenize.TokenError, SyntaxError):
-        return text
-    for tok in tokens:
-        if tok.type == tokenize.COMMENT:
-            return text[:tok.start[1]].rstrip()
-    return text

@@ -1,6 +1,5 @@
 """derive: the backward pass of a learner's forward, written out as NumPy and as formulas."""
 import re
-import warnings
 
 import numpy as np
 import pytest

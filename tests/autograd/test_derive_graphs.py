@@ -6,7 +6,6 @@ import pytest
 from hypothesis import given, strategies as st
 
 import autograd as ag
-from autograd import Tensor
 
 from derive_helpers import derive_and_check
 from op_catalogue import ALONG_AXIS, BINARY, REDUCTIONS, UNARY
