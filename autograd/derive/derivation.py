@@ -34,6 +34,10 @@ def derive(loss, params=None, *, max_steps=MAX_STEPS):
     `Derivation`: `.code` (the source of `gradients(...)`), `.function` (that code, bound to this
     run's constants: `d.function(**params)` gives the gradients by name), `.math` (LaTeX), and
     `.compare(hand)`. Raises DerivationTooLarge past `max_steps` ops (None: no limit).
+
+    Constants are this run's: data, targets, and masks. A ReLU mask `z > 0` made from a value of
+    the graph is recognised and written as `(z > 0)`, so it follows new parameters; any other
+    constant computed from the parameters outside the graph keeps this run's value.
     """
     if isinstance(loss, Tensor):
         capture = from_loss(loss, params, sys._getframe(1))
@@ -170,9 +174,15 @@ class Derivation:
         return compare(self, hand, **options)
 
     def step_for(self, name):
-        """The backward step that completes the gradient of tensor `name`."""
-        return next((s for s in self.steps if s.kind == "backward" and s.of == name
+        """The backward step that completes the gradient of tensor `name` (for a gradient passed
+        on unchanged, such as the x @ W of x @ W + b, the step that wrote it)."""
+        step = next((s for s in self.steps if s.kind == "backward" and s.of == name
                      and s.complete), None)
+        t = next((t for t in self._w.computed if self.tensor_names.get(id(t)) == name), None)
+        if step is None and t is not None and id(t) in self._w.gvar:
+            owner = self._w.grad_owner.get(self._w.gvar[id(t)])
+            return owner is not None and self.step_for(self.tensor_names.get(id(owner))) or None
+        return step
 
 
 class BoundFunction:
