@@ -8,6 +8,8 @@ from ..tensor import Tensor
 
 class Reshape(Op):
     __slots__ = ("shape",)
+    code = "x.reshape(shape)", "gy.reshape(x.shape)"
+    tex = "x", "gy"
 
     def __init__(self, shape):
         self.shape = shape
@@ -21,9 +23,17 @@ class Reshape(Op):
 
 class Transpose(Op):
     __slots__ = ("axes",)
+    tex = r"x^\top", r"gy^\top"
 
     def __init__(self, axes=None):
         self.axes = axes
+
+    def code(self, x):
+        if self.axes is None or list(self.axes) == list(range(np.ndim(x)))[::-1]:
+            return "x.T", "gy.T"
+        ndim = len(self.axes)
+        back = tuple(int(i) for i in np.argsort([a % ndim for a in self.axes]))
+        return "x.transpose(axes)", f"gy.transpose({back})"
 
     def forward(self, x):
         return np.transpose(x, self.axes)
@@ -37,6 +47,8 @@ class Transpose(Op):
 
 class BroadcastTo(Op):
     __slots__ = ("shape",)
+    code = "np.broadcast_to(x, shape)", "gy"  # derive writes the sum back to x's shape
+    tex = "x", "gy"
 
     def __init__(self, shape):
         self.shape = shape
@@ -60,9 +72,14 @@ class GetItem(Op):
     then add up (scatter-add)."""
 
     __slots__ = ("index",)
+    tex = "x[index]", r"\operatorname{scatter}_{[index]}(gy)"
 
     def __init__(self, index):
         self.index = index
+
+    def code(self, x):
+        put = "gx[index] = gy" if _plain_index(self.index) else "np.add.at(gx, index, gy)"
+        return "x[index]", "gx = np.zeros_like(x); " + put
 
     def forward(self, x):
         return x[self.index]
@@ -90,6 +107,8 @@ class ScatterAdd(Op):
     of indexing can themselves be differentiated."""
 
     __slots__ = ("index", "shape")
+    code = "y = np.zeros(shape, dtype=g.dtype); np.add.at(y, index, g)", "gy[index]"
+    tex = r"\operatorname{scatter}_{[index]}(g)", "gy[index]"
 
     def __init__(self, index, shape):
         self.index, self.shape = index, shape
@@ -118,11 +137,32 @@ def _show_index(index):
     return "[" + ", ".join(shown) + "]"
 
 
+def _parts(xs):
+    return ", ".join(f"x{i}" for i in range(len(xs)))
+
+
+def _take(gy_ndim, axis, what):
+    """Code for gy[:, :, what] with `what` on `axis`."""
+    return "gy[" + ":, " * (axis % gy_ndim) + what + "]"
+
+
 class Concatenate(Op):
     __slots__ = ("axis",)
 
     def __init__(self, axis=0):
         self.axis = axis
+
+    def code(self, *xs):
+        ndim, grads, start = np.ndim(xs[0]), [], 0
+        for x in xs:
+            stop = start + np.shape(x)[self.axis % ndim]
+            grads.append(_take(ndim, self.axis, f"{start}:{stop}"))
+            start = stop
+        return f"np.concatenate([{_parts(xs)}], axis={self.axis})", tuple(grads)
+
+    def tex(self, *xs):
+        return (r"\operatorname{concat}(" + _parts(xs) + ")",
+                tuple(r"gy_{[%d]}" % i for i in range(len(xs))))
 
     def forward(self, *xs):
         return np.concatenate(xs, axis=self.axis)
@@ -142,6 +182,15 @@ class Stack(Op):
 
     def __init__(self, axis=0):
         self.axis = axis
+
+    def code(self, *xs):
+        ndim = np.ndim(xs[0]) + 1
+        return (f"np.stack([{_parts(xs)}], axis={self.axis})",
+                tuple(_take(ndim, self.axis, str(i)) for i in range(len(xs))))
+
+    def tex(self, *xs):
+        return (r"\operatorname{stack}(" + _parts(xs) + ")",
+                tuple(r"gy_{[%d]}" % i for i in range(len(xs))))
 
     def forward(self, *xs):
         return np.stack(xs, axis=self.axis)
