@@ -29,7 +29,7 @@ from collections import deque
 
 import numpy as np
 
-from .graph import _conform, backward_order, seed_gradient
+from .graph import _conform, backward_order, resolve_inputs, seed_gradient
 from .tensor import Tensor
 
 __all__ = ["draw", "draw_backward", "backward_frames", "frames_html", "save_frames",
@@ -306,6 +306,7 @@ class _Graph:
                 f"a tensor of shape {_shape_text(t.shape)} no longer holds its inputs). Draw "
                 "before calling backward(), or call backward(retain_graph=True) to keep the "
                 "graph.")
+        resolve_inputs(fn)  # an input changed in place since: the value the op used
         return fn.inputs
 
     def _forward_order(self, roots):
