@@ -77,8 +77,20 @@ def _change(t, compute):
         return  # changing base made t again from it
     copy = shared(t)
     old = _split(t)
-    _become(t, compute(old, copy), old if copy else None)
+    new = compute(old, copy)
+    if new.data is old.data:  # written into: the old values are gone, and t alone holds the array
+        old.data = new.grad_fn._xs[0] = overwritten(new.data)
+    _become(t, new, old if copy else None)
     _remake_views(t, old)
+
+
+class Overwritten(np.ndarray):
+    """What is left of values that an assignment wrote over in place (nothing needed them): their
+    shape and dtype, for the backward pass, and NaN, for anyone who looks."""
+
+
+def overwritten(a):
+    return np.broadcast_to(np.array(np.nan, dtype=a.dtype), a.shape).view(Overwritten)
 
 
 def shared(t):

@@ -155,6 +155,11 @@ class Tensor:
 
     __hash__ = object.__hash__  # tensors are dict keys by identity, like PyTorch's
 
+    def __getstate__(self):
+        # pickle and deepcopy: every field but the weak references to views (autograd/inplace.py)
+        return None, {name: getattr(self, name) for name in Tensor.__slots__
+                      if name not in ("__weakref__", "_views") and hasattr(self, name)}
+
     def __repr__(self):
         body = np.array2string(self.data, separator=", ", prefix="tensor(")
         extras = []

@@ -30,6 +30,7 @@ from collections import deque
 import numpy as np
 
 from .graph import _conform, backward_order, resolve_inputs, seed_gradient
+from .inplace import Overwritten
 from .tensor import Tensor
 
 __all__ = ["draw", "draw_backward", "backward_frames", "frames_html", "save_frames",
@@ -403,7 +404,9 @@ def _tensor_label(t, kind, view, show, max_elements, max_grad_norm):
     head += _lines(f"{_shape_text(t.shape)} {t.dtype}", size=9, color=COLOR["muted"])
     rows = [_row(head)]
     if show in ("data", "both"):
-        rows.append(_row(_lines(_array_text(t.data, max_elements), mono=True, size=10)))
+        text = ("(overwritten in place)" if isinstance(t.data, Overwritten)
+                else _array_text(t.data, max_elements))
+        rows.append(_row(_lines(text, mono=True, size=10)))
     flag = None
     if show in ("grad", "both") and t.requires_grad:
         state = view.grad_state.get(id(t), "shown")
