@@ -18,7 +18,9 @@ from hypothesis.extra import numpy as hnp
 import autograd as ag
 from autograd import Tensor, no_grad
 
-from helpers import assert_gradients_match, assert_second_derivatives_match, projection
+from helpers import (assert_gradients_match, assert_matches_torch, assert_second_derivatives_match,
+                     projection)
+from op_catalogue import ASSIGNMENTS
 
 SHAPES = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)
 
@@ -58,39 +60,50 @@ def target_shape(shape, index):
     return np.empty(shape)[index].shape
 
 
-def assigned(x, index, v, add=False):
-    """NumPy's answer: a copy of x with x[index] = v (or += v)."""
-    y = np.array(x, copy=True)
-    if add:
-        y[index] += v
-    else:
-        y[index] = v
-    return y
-
-
-def assign(x, index, v, add=False):
-    """The same on a tensor in a graph (x * 1 is not a leaf)."""
-    y = x * 1
-    if add:
-        y[index] += v
-    else:
-        y[index] = v
-    return y
+setitem = ASSIGNMENTS[0]
 
 
 # ---- the forward pass is NumPy's; gradients are finite differences ----------------------------
 
-@pytest.mark.parametrize("add", [False, True], ids=["=", "+="])
+@pytest.mark.parametrize("spec", ASSIGNMENTS, ids=lambda s: s.name)
 @given(data=st.data())
-def test_assignment_forward_is_numpys_and_gradients_match_finite_differences(add, data):
+def test_assignment_forward_is_numpys_and_gradients_match_finite_differences(spec, data):
     shape = data.draw(SHAPES, label="shape")
     index = data.draw(indices(shape), label="index")
     x = data.draw(grid_arrays(shape), label="x")
     v = data.draw(grid_arrays(data.draw(assignable_shapes(target_shape(shape, index)))), label="v")
-    y = assign(Tensor(x, requires_grad=True), index, Tensor(v, requires_grad=True), add)
-    np.testing.assert_array_equal(y.data, assigned(x, index, v, add))
-    assert isinstance(y.grad_fn, ag.graph.Op) and y.grad_fn.name == "SetItem"
-    assert_gradients_match(lambda s, t: assign(s, index, t, add), x, v)
+    y = spec.ours(Tensor(x, requires_grad=True), index, Tensor(v, requires_grad=True))
+    np.testing.assert_array_equal(y.data, spec.reference(x, index, v))
+    assert y.grad_fn.name == "SetItem"
+    assert_gradients_match(lambda s, t: spec.ours(s, index, t), x, v)
+
+
+def _repeats(shape, index):
+    """Whether the index names some position of an array of `shape` more than once."""
+    positions = np.arange(int(np.prod(shape))).reshape(shape)[index]
+    return len(np.unique(positions)) < positions.size
+
+
+@pytest.mark.parametrize("spec", ASSIGNMENTS, ids=lambda s: s.name)
+@given(data=st.data())
+def test_assignment_matches_torch_where_no_index_repeats(spec, data):
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        pytest.skip("missing resource: torch, the oracle (pip install -e '.[oracle]')")
+    shape = data.draw(SHAPES, label="shape")
+    index = data.draw(indices(shape, kinds=("basic", "integers", "mask", "mixed")), label="index")
+    assume(not _repeats(shape, index) and not _has_newaxis_or_step(index))
+    x = data.draw(grid_arrays(shape), label="x")
+    v = data.draw(grid_arrays(data.draw(assignable_shapes(target_shape(shape, index)))), label="v")
+    assert_matches_torch(lambda s, t: spec.ours(s, index, t), lambda s, t: spec.theirs(s, index, t),
+                         x, v, second_order=True)
+
+
+def _has_newaxis_or_step(index):
+    """None and negative steps: PyTorch's indexing has no negative steps (and we keep it simple)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(p is None or (isinstance(p, slice) and (p.step or 1) < 0) for p in parts)
 
 
 @given(data=st.data())
@@ -99,8 +112,9 @@ def test_assignment_of_a_number_or_an_array_gives_x_its_gradient(data):
     index = data.draw(indices(shape), label="index")
     x = data.draw(grid_arrays(shape), label="x")
     value = data.draw(st.one_of(st.just(2.5), grid_arrays(target_shape(shape, index))), label="value")
-    np.testing.assert_array_equal(assign(Tensor(x), index, value).data, assigned(x, index, value))
-    assert_gradients_match(lambda s: assign(s, index, value), x)
+    np.testing.assert_array_equal(setitem.ours(Tensor(x), index, value).data,
+                                  setitem.reference(x, index, value))
+    assert_gradients_match(lambda s: setitem.ours(s, index, value), x)
 
 
 def test_a_repeated_index_keeps_the_last_value_and_only_it_gets_the_gradient():
