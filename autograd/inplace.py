@@ -44,15 +44,16 @@ def assign(x, index, value):
 
 
 def augment(x, fn, other, symbol):
-    """`x op= other` (fn is the op's function), recorded: x or other is part of a graph."""
+    """`x op= other` or `x.op_(other)` (fn is the op's function, symbol what the user wrote),
+    recorded: x or other is part of a graph."""
     _check_target(x, f"in-place change ({symbol}) of", other)
 
     def compute(old, copy):
         new = fn(old, old if other is x else other)
         if new.shape != x.shape:
             raise ValueError(f"{symbol}: the result has shape {new.shape}, but the tensor changed in "
-                             f"place has shape {x.shape}; it cannot change shape (write x = x "
-                             f"{symbol[0]} y for a new tensor)")
+                             f"place has shape {x.shape}, and a change in place cannot change the "
+                             "shape; compute a new tensor instead (x = x + y, ...)")
         if new.dtype != x.dtype:  # NumPy's in-place rule: cast back, within the same kind
             if not np.can_cast(new.dtype, x.dtype, casting="same_kind"):
                 raise TypeError(f"{symbol}: the result has dtype {new.dtype}, which cannot be "

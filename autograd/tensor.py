@@ -173,7 +173,14 @@ class Tensor:
             extras.append(f"name={self.name!r}")
         return "tensor(" + ", ".join([body] + extras) + ")"
 
-    # -- in-place updates (values only, never recorded) ---------------------------------------
+    # -- in-place updates -----------------------------------------------------------------------
+    # Outside any graph they change the values in place. Inside one (grad mode on, and self or the
+    # other operand requires grad) they are recorded, and self, the same object, then stands for
+    # the result; values saved for backward stay intact (autograd/inplace.py).
+    def _recording(self, other):
+        return _graph.is_grad_enabled() and (
+            self._requires_grad or (isinstance(other, Tensor) and other._requires_grad))
+
     def _inplace(self, ufunc, other):
         if self._requires_grad and _graph.is_grad_enabled():
             raise RuntimeError(
@@ -184,35 +191,42 @@ class Tensor:
         _mark_changed(self)
         return self
 
+    def _augmented(self, ufunc, fn, other, symbol):
+        if self._recording(other):
+            return _in_place.augment(self, fn, other, symbol)
+        return self._inplace(ufunc, other)
+
     def add_(self, other, alpha=1):
-        return self._inplace(np.add, other if alpha == 1 else np.multiply(_data(other), alpha))
+        return self._augmented(np.add, _ops.add, self._scaled(other, alpha), "add_")
 
     def sub_(self, other, alpha=1):
-        return self._inplace(np.subtract, other if alpha == 1 else np.multiply(_data(other), alpha))
+        return self._augmented(np.subtract, _ops.subtract, self._scaled(other, alpha), "sub_")
+
+    def _scaled(self, other, alpha):
+        if alpha == 1:
+            return other
+        return other * alpha if self._recording(other) else np.multiply(_data(other), alpha)
 
     def mul_(self, other):
-        return self._inplace(np.multiply, other)
+        return self._augmented(np.multiply, _ops.multiply, other, "mul_")
 
     def div_(self, other):
-        return self._inplace(np.divide, other)
+        return self._augmented(np.divide, _ops.divide, other, "div_")
 
     def copy_(self, other):
+        if self._recording(other):
+            _in_place.assign(self, Ellipsis, other)
+            return self
         return self._inplace(lambda a, b, out, casting: np.copyto(out, b, casting=casting), other)
 
     def zero_(self):
         return self.fill_(0)
 
     def fill_(self, value):
+        if self._recording(value):
+            _in_place.assign(self, Ellipsis, value)
+            return self
         return self._inplace(lambda a, b, out, casting: out.fill(b), value)
-
-    def _augmented(self, ufunc, fn, other, symbol):
-        # Inside a graph, `x += y` is recorded like x = x + y, and x (the same object, so every
-        # name for it) then stands for the result; values saved for backward stay intact
-        # (autograd/inplace.py). Outside any graph it updates the values in place.
-        if _graph.is_grad_enabled() and (
-                self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
-            return _in_place.augment(self, fn, other, symbol)
-        return self._inplace(ufunc, other)
 
     def __iadd__(self, other):
         return self._augmented(np.add, _ops.add, other, "+=")
@@ -227,9 +241,7 @@ class Tensor:
         return self._augmented(np.divide, _ops.divide, other, "/=")
 
     def __setitem__(self, index, value):
-        # Inside a graph: recorded as an op, x then stands for the result (autograd/inplace.py).
-        if _graph.is_grad_enabled() and (
-                self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
+        if self._recording(value):  # see "in-place updates" above
             return _in_place.assign(self, index, value)
         self.data[_index_data(index)] = _data(value)
         _mark_changed(self)
