@@ -34,12 +34,13 @@ from .ops.shape import BroadcastTo, GetItem, Reshape, SetItem, Transpose
 from .tensor import LAST_CHANGE, TICKS, Tensor
 
 
-def assign(x, index, value):
-    """`x[index] = value`, recorded: x or value is part of a graph."""
+def assign(x, index, value, what="item assignment into"):
+    """`x[index] = value`, recorded: x or value is part of a graph. `what` names the change in
+    errors."""
     index = ops.index_array(index)
     if _view_at(value, x, index):
         return  # `x[i] += v` ends with x[i] = (the view x[i], already changed): nothing to do
-    _check_target(x, "item assignment into", value)
+    _check_target(x, what, value)
     _change(x, lambda old, copy: SetItem(index, copy)(old, old if value is x else value))
 
 
@@ -51,9 +52,9 @@ def augment(x, fn, other, symbol):
     def compute(old, copy):
         new = fn(old, old if other is x else other)
         if new.shape != x.shape:
-            raise ValueError(f"{symbol}: the result has shape {new.shape}, but the tensor changed in "
-                             f"place has shape {x.shape}, and a change in place cannot change the "
-                             "shape; compute a new tensor instead (x = x + y, ...)")
+            raise ValueError(f"{symbol}: the result has shape {new.shape}, but the tensor "
+                             f"changed in place has shape {x.shape}, and a change in place cannot "
+                             "change the shape; compute a new tensor instead (x = x + y, ...)")
         if new.dtype != x.dtype:  # NumPy's in-place rule: cast back, within the same kind
             if not np.can_cast(new.dtype, x.dtype, casting="same_kind"):
                 raise TypeError(f"{symbol}: the result has dtype {new.dtype}, which cannot be "
@@ -117,7 +118,8 @@ def _split(t):
 def _become(t, new, old):
     """t now stands for the tensor `new` (which is dropped). With `old`, ops recorded until now
     that hold t meant old: link it."""
-    t.data, t.grad_fn, t._requires_grad, t._base = new.data, new.grad_fn, new._requires_grad, new._base
+    t.data, t.grad_fn, t._requires_grad = new.data, new.grad_fn, new._requires_grad
+    t._base = new._base
     t._version += 1
     if old is not None:
         LAST_CHANGE[0] = tick = next(TICKS)  # backward checks ops older than this (resolve_inputs)
@@ -125,7 +127,8 @@ def _become(t, new, old):
 
 
 def _remake_views(t, old):
-    """Make each live view of t again from t's new value. Its old value stays with ops that used it."""
+    """Make each live view of t again from t's new value; its old value stays with the ops that
+    used it."""
     for view in _live_views(t):
         op = view._view_op
         if op is None:  # detach(): the same array, outside the graph

@@ -182,10 +182,6 @@ class Tensor:
             self._requires_grad or (isinstance(other, Tensor) and other._requires_grad))
 
     def _inplace(self, ufunc, other):
-        if self._requires_grad and _graph.is_grad_enabled():
-            raise RuntimeError(
-                f"in-place change of a tensor {_describe(self)} that requires grad, while grad "
-                "mode is on; do parameter updates inside `with no_grad():`")
         other = other.data if isinstance(other, Tensor) else other
         ufunc(self.data, other, out=self.data, casting="same_kind")
         _mark_changed(self)
@@ -215,7 +211,7 @@ class Tensor:
 
     def copy_(self, other):
         if self._recording(other):
-            _in_place.assign(self, Ellipsis, other)
+            _in_place.assign(self, Ellipsis, other, "in-place change (copy_) of")
             return self
         return self._inplace(lambda a, b, out, casting: np.copyto(out, b, casting=casting), other)
 
@@ -224,7 +220,7 @@ class Tensor:
 
     def fill_(self, value):
         if self._recording(value):
-            _in_place.assign(self, Ellipsis, value)
+            _in_place.assign(self, Ellipsis, value, "in-place change (fill_) of")
             return self
         return self._inplace(lambda a, b, out, casting: out.fill(b), value)
 
