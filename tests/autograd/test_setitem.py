@@ -149,6 +149,18 @@ def test_a_broadcast_value_gets_its_gradient_summed_over_the_positions_it_filled
     np.testing.assert_array_equal(x.grad, [[1.0] * 4, [0.0] * 4, [0.0] * 4])
 
 
+def test_assignment_into_a_0d_tensor_with_ellipsis_or_an_empty_tuple():
+    def f(s, t):
+        h = s * 1
+        h[...] = t * 2
+        g = s * 1
+        g[()] += t
+        return h + g
+
+    np.testing.assert_array_equal(f(Tensor(2.0), Tensor(3.0)).data, 11.0)
+    assert_gradients_match(f, np.array(2.0), np.array(3.0))
+
+
 def test_the_functional_setitem_returns_a_new_tensor_and_leaves_x_alone():
     x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
     y = ag.setitem(x, [0, 2], Tensor([7.0, 8.0]))
