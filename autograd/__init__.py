@@ -13,8 +13,8 @@ from .graph import (Op, backward_order, detect_anomaly, enable_grad, is_grad_ena
 from .ops import (abs, add, astype, broadcast_to, clip, concatenate, cos, divide, dot, exp,
                   expand_dims, flatten, getitem, leaky_relu, linear, log, log_softmax, logsumexp,
                   matmul, max, maximum, mean, min, minimum, multiply, negative, one_hot, power,
-                  relu, reshape, sigmoid, sin, softmax, sqrt, square, squeeze, stack, std,
-                  subtract, sum, swapaxes, tanh, transpose, var, where)
+                  relu, reshape, setitem, sigmoid, sin, softmax, sqrt, square, squeeze, stack,
+                  std, subtract, sum, swapaxes, tanh, transpose, var, where)
 from .functional import grad, hessian, jacobian, value_and_grad
 from .check import GradcheckError, GradientReport, compare_gradients, gradcheck, watch
 from .tensor import GradientLostWarning
@@ -32,6 +32,6 @@ __all__ = [
     "abs", "add", "astype", "broadcast_to", "clip", "concatenate", "cos", "divide", "dot", "exp",
     "expand_dims", "flatten", "getitem", "leaky_relu", "linear", "log", "log_softmax",
     "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "multiply", "negative",
-    "one_hot", "power", "relu", "reshape", "sigmoid", "sin", "softmax", "sqrt", "square",
+    "one_hot", "power", "relu", "reshape", "setitem", "sigmoid", "sin", "softmax", "sqrt", "square",
     "squeeze", "stack", "std", "subtract", "sum", "swapaxes", "tanh", "transpose", "var", "where",
 ]

@@ -20,7 +20,7 @@ import threading
 
 import numpy as np
 
-from .tensor import LAST_CHANGE, TICKS, Tensor, last_change
+from .tensor import LAST_CHANGE, TICKS, Tensor, add_view, last_change
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 # Frames inside glassgrad (autograd, and nn beside it) or NumPy are not "the user's line".
@@ -226,7 +226,7 @@ class Op:
             y = np.asarray(y)  # NumPy gives scalars, not 0-d arrays, for 0-d maths
         out = Tensor._make(y)
         if y.base is not None:  # the output is a view: in-place changes reach its input
-            out._base = _viewed_input(inputs, y.base)
+            _link_view(self, inputs, out)
         mode = _mode
         if needed and mode.grad_enabled:
             self.inputs = inputs
@@ -261,11 +261,15 @@ BROADCAST_RULE = ("(NumPy's rule: line the shapes up from the right; each pair o
                   "equal, or one of them 1)")
 
 
-def _viewed_input(inputs, owner):
+def _link_view(op, inputs, out):
+    """out shares memory with an input: link the two both ways, so that a change of either
+    reaches the other (autograd/inplace.py)."""
+    owner = out.data.base
     for x in inputs:
         if isinstance(x, Tensor) and (x.data is owner or x.data.base is owner):
-            return x
-    return None
+            out._base, out._view_op = x, op
+            add_view(x, out)
+            return
 
 
 def _forward_error(op, xs, error):
@@ -328,7 +332,25 @@ def backward_order(*roots):
 def _inputs_needing_grad(fn):
     if fn.inputs is None:
         raise _freed_error(fn)
+    if fn._clock < LAST_CHANGE[0]:
+        resolve_inputs(fn)
     return [x for x in fn.inputs if isinstance(x, Tensor) and x._requires_grad]
+
+
+def resolve_inputs(fn):
+    """Point fn's inputs back at the values fn used. A tensor changed by a recorded assignment or
+    `x += ...` since then stands for its new value; its earlier one lives on in the tensor its
+    link `_prev` leads to (autograd/inplace.py)."""
+    clock = fn._clock
+    fn.inputs = tuple(_as_of(x, clock) if isinstance(x, Tensor) else x for x in fn.inputs)
+
+
+def _as_of(x, clock):
+    prev = getattr(x, "_prev", None)
+    while prev is not None and prev[0] > clock:
+        x = prev[1]
+        prev = getattr(x, "_prev", None)
+    return x
 
 
 def _freed_error(fn):
@@ -365,6 +387,7 @@ def _describe(t):
 
 def _check_unchanged(t, fn):
     """In-place changes after the forward pass would make backward use the wrong numbers."""
+    resolve_inputs(fn)
     for x in fn.inputs:
         if isinstance(x, Tensor) and last_change(x) > fn._clock:
             where = f" (created at {fn._trace})" if hasattr(fn, "_trace") else ""

@@ -29,7 +29,8 @@ from collections import deque
 
 import numpy as np
 
-from .graph import _conform, backward_order, seed_gradient
+from .graph import _conform, backward_order, resolve_inputs, seed_gradient
+from .inplace import Overwritten
 from .tensor import Tensor
 
 __all__ = ["draw", "draw_backward", "backward_frames", "frames_html", "save_frames",
@@ -306,6 +307,7 @@ class _Graph:
                 f"a tensor of shape {_shape_text(t.shape)} no longer holds its inputs). Draw "
                 "before calling backward(), or call backward(retain_graph=True) to keep the "
                 "graph.")
+        resolve_inputs(fn)  # an input changed in place since: the value the op used
         return fn.inputs
 
     def _forward_order(self, roots):
@@ -402,7 +404,9 @@ def _tensor_label(t, kind, view, show, max_elements, max_grad_norm):
     head += _lines(f"{_shape_text(t.shape)} {t.dtype}", size=9, color=COLOR["muted"])
     rows = [_row(head)]
     if show in ("data", "both"):
-        rows.append(_row(_lines(_array_text(t.data, max_elements), mono=True, size=10)))
+        text = ("(overwritten in place)" if isinstance(t.data, Overwritten)
+                else _array_text(t.data, max_elements))
+        rows.append(_row(_lines(text, mono=True, size=10)))
     flag = None
     if show in ("grad", "both") and t.requires_grad:
         state = view.grad_state.get(id(t), "shown")

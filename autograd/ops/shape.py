@@ -93,6 +93,53 @@ class GetItem(Op):
         return {"index": _show_index(self.index)}
 
 
+class SetItem(Op):
+    """x with x[index] = v, by NumPy's rules (v broadcast to x[index] and cast to x's dtype), as
+    a new array. Where an integer-array index names a position twice, NumPy keeps the last write,
+    so only that value gets the position's gradient; the old x gets none where it was overwritten.
+
+    `copy=False` writes into x's own array instead: autograd/inplace.py passes it when nothing
+    else can see that array (see `shared` there).
+    """
+
+    __slots__ = ("index", "copy")
+
+    def __init__(self, index, copy=True):
+        self.index, self.copy = index, copy
+
+    def forward(self, x, v):
+        y = x.copy() if self.copy else x
+        y[self.index] = v
+        return y
+
+    def backward(self, gy, y, x, v):
+        gx = gv = None
+        if self.needs(0):
+            if isinstance(gy, Tensor):  # create_graph: zeroing must be recorded too
+                gx = SetItem(self.index)(gy, 0)
+            else:
+                gx = gy.copy()
+                gx[self.index] = 0
+        if self.needs(1):
+            gv = gy[self.index]  # the engine sums it over v's broadcasting
+            if not _plain_index(self.index):
+                gv = gv * _kept(self.index, np.shape(x))
+        return gx, gv
+
+    def params(self):
+        return {"index": _show_index(self.index)}
+
+
+def _kept(index, shape):
+    """For each value that x[index] = v writes, whether it is the one NumPy keeps (False where a
+    later value went to the same position). Found by making NumPy do the same writes with tags."""
+    tags = np.full(shape, -1, dtype=np.intp)
+    written = tags[index].shape
+    order = np.arange(int(np.prod(written)), dtype=np.intp).reshape(written)
+    tags[index] = order
+    return tags[index] == order
+
+
 def _scatter_add(g, index, shape):
     out = np.zeros(shape, dtype=g.dtype)
     if _plain_index(index):
