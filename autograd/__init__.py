@@ -18,12 +18,12 @@ from .ops import (abs, add, astype, broadcast_to, clip, concatenate, cos, divide
 from .functional import grad, hessian, jacobian, value_and_grad
 from .check import GradcheckError, GradientReport, compare_gradients, gradcheck, watch
 from .tensor import GradientLostWarning
-from .viz import backward_frames, draw, draw_backward
+from .viz import backward_frames, draw, draw_backward, save_frames
 from . import graph, viz
 
 __all__ = [
     "Tensor", "tensor", "as_tensor", "Op", "backward_order", "sum_to", "graph", "viz",
-    "draw", "draw_backward", "backward_frames", "GradientLostWarning",
+    "draw", "draw_backward", "backward_frames", "save_frames", "GradientLostWarning",
     "gradcheck", "GradcheckError", "compare_gradients", "GradientReport", "watch",
     "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
     "grad", "value_and_grad", "jacobian", "hessian",

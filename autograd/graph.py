@@ -20,6 +20,7 @@ import threading
 
 import numpy as np
 
+from .freed import KEPT, Freed
 from .tensor import LAST_CHANGE, TICKS, Tensor, last_change
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -175,7 +176,7 @@ class Op:
         mode = _mode
         if needed and mode.grad_enabled:
             self.inputs = inputs
-            self._xs = xs  # for backward
+            self._xs = xs  # for backward (once freed, what is left for drawing: autograd/freed.py)
             self._clock = next(TICKS)
             out.grad_fn = self
             out._requires_grad = True
@@ -350,6 +351,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
     # gives them (0-d maths): kept as they come, since arithmetic on them is several times faster.
     array = Tensor if create_graph else np.ndarray
     anomaly = _mode.anomaly
+    records = KEPT  # ops left to leave a record for drawing after backward (autograd/freed.py)
     prev_mode = _mode.grad_enabled
     _mode.grad_enabled = create_graph
     # Backward makes no reference cycles, so the cyclic collector has nothing to find here; on a
@@ -406,7 +408,12 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
                 gxs = fn.backward(g, t.data, *fn._xs)
             arriving = zip(fn.inputs, gxs if type(gxs) is tuple else (gxs,))
             if not retain_graph:
-                fn.inputs = fn._xs = None
+                if records:  # instead of the arrays, a small record for drawing (autograd/freed.py)
+                    records -= 1
+                    fn._xs = Freed(g, fn.inputs)
+                else:
+                    fn._xs = None
+                fn.inputs = None
 
         for x in leaves:
             if wanted is None:

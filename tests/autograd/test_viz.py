@@ -277,11 +277,73 @@ def test_draw_after_backward_with_retain_graph_shows_the_grads():
     assert f"grad {t['w1'].grad.item():.4g}" in source
 
 
-def test_drawing_a_graph_freed_by_backward_explains_retain_graph():
+@needs_dot
+def test_draw_after_backward_shows_every_tensor_with_its_value_and_gradient():
+    o, t = neuron()
+    before = Picture(viz.draw(o))
+    o.backward()
+    pic = Picture(viz.draw(o))
+    assert len(pic.nodes) == len(before.nodes) and len(pic.edges) == len(before.edges)
+    assert pic.tensor("w1").texts[:4] == ["w1", "scalar float64", "-3", "grad 1"]
+    # intermediates too: what backward computed for them (do/dn = 1 - tanh(n)^2 = 0.5)
+    assert pic.tensor("n").texts[2:] == ["0.8814", "grad 0.5"]
+    assert pic.tensor("o").texts[2:] == ["0.7071", "grad 1"]
+    assert pic.tensor("x1").texts[2:] == ["2"]  # needs no gradient, gets none
+
+
+def test_draw_after_backward_says_which_big_tensors_values_were_freed():
+    x = Tensor(np.arange(40.0).reshape(8, 5), name="x")
+    W = Tensor(np.ones((5, 3)), requires_grad=True, name="W")
+    h = (x @ W).tanh()
+    h.name = "h"
+    loss = (h * h).mean()
+    del h  # nobody keeps the big intermediate: backward lets it go
+    loss.backward()
+    source = viz.draw(loss).source
+    assert "<B>h</B>" in source and "values freed by backward()" in source
+    assert 'STYLE="dashed"' in source and "dashed box: values freed by backward()" in source
+    assert "<B>W</B>" in source and "grad [" not in source.split("<B>W</B>")[1].split("</TABLE>")[0]
+
+
+def test_backward_keeps_no_big_intermediate_alive_for_drawing():
+    import gc
+    import weakref
+    W = Tensor(np.ones((50, 50)), requires_grad=True)
+    h = W.tanh()
+    alive = weakref.ref(h)
+    loss = (h * 2.0).sum()
+    del h
+    loss.backward()
+    gc.collect()
+    assert alive() is None  # the record holds its name and shape, not the tensor
+    assert "values freed by backward()" in viz.draw(loss).source
+
+
+def test_draw_after_backward_of_a_long_graph_notes_where_the_record_ends():
+    t = Tensor(1.0, requires_grad=True, name="start")
+    for _ in range(400):
+        t = t * 1.01
+    t.backward()
+    source = viz.draw(t, max_nodes=10_000).source
+    assert "the rest of the graph was freed by backward()" in source
+    assert "start" not in source
+
+
+def test_draw_backward_after_backward_explains_retain_graph():
     o, _ = neuron()
     o.backward()
     with pytest.raises(viz.GraphFreedError, match=r"retain_graph=True"):
-        viz.draw(o)
+        viz.draw_backward(o)
+    with pytest.raises(viz.GraphFreedError, match=r"draw\(\) still works"):
+        viz.backward_frames(o)
+
+
+def test_watch_names_an_intermediate_result_in_drawings():
+    import autograd as ag
+    w = Tensor([1.0, 2.0], requires_grad=True, name="w")
+    z = ag.watch("z", w * 3.0)
+    assert z.name == "z"
+    assert "<B>z</B>" in viz.draw(z.sum()).source
 
 
 def test_show_chooses_values_gradients_both_or_neither():
@@ -602,7 +664,7 @@ def test_without_dot_an_explicit_render_says_what_to_install(monkeypatch, tmp_pa
 
 def test_without_the_graphviz_package_drawing_says_pip_install_glassgrad_viz(monkeypatch):
     monkeypatch.setitem(sys.modules, "graphviz", None)  # makes `import graphviz` fail
-    monkeypatch.setattr(viz, "_drawing_class", None)
+    monkeypatch.setattr(viz.dot, "_drawing_class", None)
     o, _ = neuron()
     with pytest.raises(ImportError, match=r"pip install glassgrad\[viz\]"):
         viz.draw(o)
