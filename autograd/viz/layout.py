@@ -12,7 +12,7 @@ import math
 
 from .walk import key
 
-MAX_ASPECT = 3.0   # the widest or tallest a default picture may be, as long side : short side
+MAX_ASPECT = 3.2   # the widest or tallest a default picture may be (long : short side), "about 3"
 SCREEN = 1.6       # the shape wrapping aims for, width : height
 
 
@@ -70,11 +70,12 @@ def choose(build, rankdir):
         return "TB", 1
     best, best_aspect = ("LR", 1), wide
     rows = max(2, round(math.sqrt(wide / SCREEN)))
-    for r in (rows, rows + 1):
-        size = measure(build(("LR", r)))
-        aspect = max(size[0] / size[1], size[1] / size[0])
+    for _ in range(5):  # a row's height is not a fixed share, so measure and adjust a few times
+        width, height = measure(build(("LR", rows)))
+        aspect = max(width / height, height / width)
         if aspect < best_aspect:
-            best, best_aspect = ("LR", r), aspect
-        if aspect <= MAX_ASPECT:
+            best, best_aspect = ("LR", rows), aspect
+        if aspect <= MAX_ASPECT or width < height:
             break
+        rows = max(rows + 1, math.ceil(rows * math.sqrt(width / height / SCREEN)))
     return best

@@ -3,7 +3,7 @@ from ..tensor import Tensor
 from .dot import new_drawing
 from .labels import constant_text, edge_text, grad_flag, op_label, tensor_label
 from .layout import depths, wrap_attrs
-from .style import COLOR, FLAG_TEXT, FONT, esc, lines
+from .style import COLOR, FLAG_TEXT, FONT, MONO, esc, lines
 from .walk import is_constant, is_node, key, kind
 
 
@@ -47,6 +47,14 @@ def build(graph, view, show, layout, max_elements, max_grad_norm, legend):
         attrs.update(wrap_attrs(depth_tail, depth_head, level, rows))
         d.edge(tail, head, **attrs)
 
+    placed = {}  # wrapped: row -> [(name, attrs)], each row drawn as an invisible cluster
+
+    def node(name, at_level, **attrs):
+        if rows > 1:
+            placed.setdefault(level.row(max(at_level, 0)), []).append((name, attrs))
+        else:
+            d.node(name, **attrs)
+
     for t in graph.tensors:
         if key(t) not in graph.kept:
             continue
@@ -61,7 +69,8 @@ def build(graph, view, show, layout, max_elements, max_grad_norm, legend):
             flags[flag] = flags.get(flag, 0) + 1
         if view.grads.get(id(t)) is not None and t.requires_grad and show in ("grad", "both"):
             marks.add("grad")
-        d.node(names[key(t)], label=label, shape="plain", **{"class": " ".join(classes)})
+        node(names[key(t)], level.get(key(t), 0), label=label, shape="plain",
+             **{"class": " ".join(classes)})
 
     n_const = 0
     for i, t in enumerate(graph.tensors):
@@ -80,9 +89,9 @@ def build(graph, view, show, layout, max_elements, max_grad_norm, legend):
         if id(op) in view.numbers:
             classes.append(f"step-{view.numbers[id(op)]}")
             marks.add("badge")
-        d.node(op_name, label=op_label(op, view), shape="box", style=style, fillcolor=fill,
-               penwidth=pen, margin="0.08,0.04", **{"class": " ".join(classes)})
         out_level = level.get(key(t), 0)
+        node(op_name, out_level - 1, label=op_label(op, view), shape="box", style=style,
+             fillcolor=fill, penwidth=pen, margin="0.08,0.04", **{"class": " ".join(classes)})
         for k, x in enumerate(graph.inputs[key(t)]):
             if x is None:
                 continue
@@ -91,13 +100,19 @@ def build(graph, view, show, layout, max_elements, max_grad_norm, legend):
             else:
                 tail, tail_level = f"c{n_const}", out_level - 1
                 n_const += 1
-                d.node(tail, label=constant_text(x, max_elements), shape="plaintext",
-                       fontsize="10", fontcolor=COLOR["muted"], **{"class": "constant"})
+                node(tail, tail_level, label=constant_text(x, max_elements), shape="plaintext",
+                     fontsize="10", fontcolor=COLOR["muted"], **{"class": "constant"})
             attrs = edge_attrs(view, op, k, x, max_elements, max_grad_norm)
             if "label" in attrs and view.edge_state.get((id(op), k)) != "hidden":
                 marks.add("edge_grad")
             edge(tail, op_name, tail_level, out_level - 1, **attrs)
         edge(op_name, names[key(t)], out_level - 1, out_level, **{"class": "output"})
+
+    for r in sorted(placed):
+        with d.subgraph(name=f"cluster_row{r}") as sub:
+            sub.attr(style="invis", margin="4")
+            for name, attrs in placed[r]:
+                sub.node(name, **attrs)
 
     if graph.hidden:
         d.node("collapsed", shape="note", style="filled", fillcolor="#fff8e1",
@@ -149,48 +164,60 @@ def edge_attrs(view, op, k, x, max_elements, max_grad_norm):
     return attrs
 
 
+KINDS = {
+    "parameter": "parameter: a leaf that requires grad (what training changes)",
+    "input": "input: data, targets, constants (no gradient wanted)",
+    "intermediate": "intermediate result",
+    "output": "output: the tensor drawn from",
+}
 MARKS = {
     # what each mark means, in the order the key lists them
     "badge": "step of the backward pass (1 runs first)",
-    "edge_grad": "red numbers on an arrow: the gradient sent back along it, against the arrow "
-                 "(backward runs from the output to the inputs)",
+    "edge_grad": "gradient sent back along the arrow, against its direction (backward runs from "
+                 "the output to the inputs)",
     "grad": "grad: the tensor's gradient, d output / d tensor",
-    "freed": "dashed box: values freed by backward() (draw before it to see them)",
+    "freed": "values freed by backward() (draw before it to see them)",
 }
 
 
 def legend_label(kinds, flags, marks, max_grad_norm, title, title_width=None):
-    """The picture's title: the caption (frames), a colour key for what is in the picture, any
-    warnings, and a line for each other mark it uses (badges, red numbers, dashed boxes)."""
-    parts = []
+    """The picture's title: the caption (frames), then a key with one line per thing the picture
+    uses (colours, warnings, badges, red numbers, dashed boxes): a sample on the left, its meaning
+    on the right. (One column of samples: dot stretches cells of a table to the widest row.)"""
+    key = []
     for k in ("parameter", "input", "intermediate", "output"):
         if k in kinds:
-            parts.append(f'<TD BGCOLOR="{COLOR[k]}" BORDER="1"> {k} </TD>')
+            key.append((_swatch(COLOR[k]), KINDS[k]))
     for flag in ("nonfinite", "zero", "exploding"):
         if flag in flags:
             text = FLAG_TEXT[flag].format(max_grad_norm)
-            parts.append(f'<TD BGCOLOR="{COLOR[flag]}" BORDER="1"> {flags[flag]} \u00d7 '
-                         f'{esc(text)} </TD>')
-    notes = [m for m in MARKS if m in marks]
-    if not parts and not title and not notes:
+            key.append((_swatch(COLOR[flag], border=3), f"{flags[flag]} \u00d7 {text}"))
+    for m in MARKS:
+        if m not in marks:
+            continue
+        if m == "badge":
+            sample = (f'<TD BGCOLOR="{COLOR["badge"]}" FIXEDSIZE="TRUE" WIDTH="18" HEIGHT="14">'
+                      '<FONT COLOR="white"><B>1</B></FONT></TD>')
+        elif m == "edge_grad":
+            sample = f'<TD><FONT COLOR="{COLOR["grad"]}" FACE="{MONO}">0.5</FONT></TD>'
+        elif m == "grad":
+            sample = f'<TD><FONT COLOR="{COLOR["grad"]}" FACE="{MONO}">grad</FONT></TD>'
+        else:
+            sample = _swatch("#ffffff", style="dashed")
+        key.append((sample, MARKS[m].split(": ", 1)[-1]))
+    if not key and not title:
         return None
-    span = f' COLSPAN="{max(len(parts), 1)}"'
     rows = []
     if title:
         width = f' WIDTH="{title_width}"' if title_width else ""
-        rows.append(f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"{span}{width}>{lines(title)}</TD></TR>')
-    if parts:
-        rows.append("<TR>" + "".join(parts) + "</TR>")
-    for m in notes:
-        if m == "badge":
-            sign = (f'<FONT COLOR="white"><B> 1 </B></FONT>', f' BGCOLOR="{COLOR["badge"]}"')
-            text = f'<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1"><TR><TD{sign[1]}>{sign[0]}' \
-                   f'</TD><TD> {esc(MARKS[m])}</TD></TR></TABLE>'
-        elif m in ("edge_grad", "grad"):
-            head, _, rest = MARKS[m].partition(":")
-            text = f'<FONT COLOR="{COLOR["grad"]}">{esc(head)}</FONT>:{esc(rest)}'
-        else:
-            text = esc(MARKS[m])
-        rows.append(f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"{span}>{text}</TD></TR>')
-    return (f'<<FONT POINT-SIZE="10"><TABLE BORDER="0" CELLBORDER="0" CELLSPACING="4" '
-            f'CELLPADDING="2">{"".join(rows)}</TABLE></FONT>>')
+        rows.append(f'<TD ALIGN="LEFT" BALIGN="LEFT" COLSPAN="2"{width}>{lines(title)}</TD>')
+    for sample, text in key:
+        rows.append(f'{sample}<TD ALIGN="LEFT">{esc(text)}</TD>')
+    return (f'<<FONT POINT-SIZE="10"><TABLE BORDER="0" CELLBORDER="0" CELLSPACING="1" '
+            f'CELLPADDING="1">{"".join(f"<TR>{r}</TR>" for r in rows)}</TABLE></FONT>>')
+
+
+def _swatch(color, border=1, style=None):
+    dashed = f' STYLE="{style}"' if style else ""
+    return (f'<TD BGCOLOR="{color}" BORDER="{border}" FIXEDSIZE="TRUE" WIDTH="26" HEIGHT="13"'
+            f'{dashed}></TD>')
