@@ -1,8 +1,9 @@
 """Frames out of Python: an HTML page with a slider, an animated GIF, or numbered image files."""
+import hashlib
 import io
+import itertools
 import os
 import tempfile
-import uuid
 
 from .style import COLOR, FONT
 
@@ -28,6 +29,9 @@ KEY = (f'<span style="color:{COLOR["grad"]}">red numbers</span> on an arrow: the
        'running in this step')
 
 
+_players = itertools.count()
+
+
 def frames_html(frames, interval_ms=1200, title="Backprop, step by step"):
     """One self-contained HTML page (inline SVGs, a few lines of script) that steps through
     `frames`: a slider, previous/next and play buttons, and the arrow keys (each frame carries
@@ -35,10 +39,12 @@ def frames_html(frames, interval_ms=1200, title="Backprop, step by step"):
     Displayed inline in Jupyter; save it with save_frames(frames, "x.html")."""
     if not frames:
         raise ValueError("frames_html: no frames to show")
-    uid = "gg" + uuid.uuid4().hex[:8]  # several players on one notebook page must not collide
     panes = "\n".join(
         f'<div class="gg-frame" data-step="{i}" style="display:{"block" if i == 0 else "none"}">'
         f'{_inline_svg(f)}</div>' for i, f in enumerate(frames))
+    # Several players on one page must not collide; the same frames give the same page (so a
+    # re-executed notebook does not change).
+    uid = f"gg{hashlib.sha1(panes.encode()).hexdigest()[:8]}{next(_players)}"
     script = f"""
 (function() {{
   var root = document.getElementById("{uid}");
