@@ -17,6 +17,7 @@ import contextlib
 import html
 import importlib
 import io
+import json
 import os
 import re
 import sys
@@ -39,10 +40,21 @@ def on_config(config):
     nav = config["nav"]
     for i, entry in enumerate(nav):
         if isinstance(entry, dict) and "Notebooks" in entry:
-            pages = ["notebooks/README.md"] + [f"notebooks/{p.name}" for p in
+            pages = ["notebooks/README.md"] + [{_title(p): f"notebooks/{p.name}"} for p in
                                                sorted((ROOT / "notebooks").glob("*.ipynb"))]
             nav[i] = {"Notebooks": pages}
     return config
+
+
+def _title(notebook):
+    """A notebook's first heading, as plain text for the navigation (no TeX dollars)."""
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    for cell in cells:
+        text = "".join(cell["source"])
+        m = re.search(r"^# (.+)$", text, re.M)
+        if cell["cell_type"] == "markdown" and m:
+            return m.group(1).replace("$", "")
+    return notebook.stem
 
 
 def public_names(package):
