@@ -12,6 +12,7 @@ outputs (training times, progress bars); `--check` reports any other difference.
 """
 import argparse
 import difflib
+import html
 import json
 import os
 import re
@@ -59,8 +60,38 @@ def execute(path, fast=False, timeout=3600):
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-    nb.metadata.pop("widgets", None)  # widget state: large, and changes on every run
+    settle_widgets(nb)
     return nb
+
+
+def settle_widgets(nb):
+    """Progress bars drawn as Jupyter widgets (tqdm.auto) are stored by nbclient as a reference to
+    widget state, with a text fallback frozen at the bar's first state ("0%| | 0/60"), which is
+    what a code forge or a viewer shows. Replace each by the text of its last state, read from
+    the widget state, and drop the state itself (large, and different on every run)."""
+    store = nb.metadata.pop("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
+    models = store.get("state", {})
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            view = out.get("data", {}).pop("application/vnd.jupyter.widget-view+json", None)
+            if view is not None:
+                text = _widget_text(models, view.get("model_id"))
+                if text:
+                    out["data"]["text/plain"] = text
+
+
+def _widget_text(models, model_id):
+    """A widget's last state as one line of text: labels as they read, progress as a bar."""
+    model = models.get(model_id, {}).get("state", {})
+    if "children" in model:
+        parts = [_widget_text(models, child.replace("IPY_MODEL_", ""))
+                 for child in model["children"]]
+        return " ".join(p for p in parts if p)
+    if "max" in model and "value" in model and "Progress" in model.get("_model_name", ""):
+        done = int(30 * model["value"] / max(model["max"], 1))
+        return f"[{'#' * done}{'.' * (30 - done)}]"
+    text = re.sub(r"<[^>]+>", "", str(model.get("value", "")))
+    return html.unescape(text).replace("\xa0", " ").strip()
 
 
 def write(nb, path):

@@ -45,6 +45,13 @@ def new_drawing(**kwargs):
             DotNotFoundError, which says what to install.
             """
 
+            def __repr__(self):
+                # not the default "at 0x7f..." address: a saved notebook shows this text, and it
+                # must not change each time the notebook is run
+                nodes = sum(1 for line in self.body if line.startswith("\t") and " [" in line
+                            and " -> " not in line)
+                return f"<autograd.viz.Drawing: {nodes} nodes; .source is its DOT text>"
+
             def pipe(self, *args, **kwargs):
                 try:
                     return super().pipe(*args, **kwargs)

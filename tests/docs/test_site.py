@@ -128,3 +128,12 @@ def test_the_backprop_slider_steps_forward_and_back_in_a_browser(site, tmp_path)
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
+
+
+def test_the_readme_links_the_sites_pages_and_says_how_to_serve_it():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for page in ("getting-started", "tour", "check-your-backprop", "mistakes", "backprop-slider",
+                 "api/autograd", "api/nn"):
+        assert f"(docs/{page}.md)" in readme and (ROOT / "docs" / f"{page}.md").is_file()
+    assert "(notebooks/README.md)" in readme and "(benchmarks/README.md)" in readme
+    assert "mkdocs serve" in readme and "mkdocs build --strict" in readme
