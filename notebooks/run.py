@@ -81,15 +81,26 @@ def settle_widgets(nb):
 
 
 def _widget_text(models, model_id):
-    """A widget's last state as one line of text: labels as they read, progress as a bar."""
+    """A widget's last state as one line of text. A progress bar (tqdm's: a label, the bar, and
+    a count) reads "desc: 100% [######] 60/60", from the bar's own value, since its labels are
+    refreshed only now and then and may be behind."""
     model = models.get(model_id, {}).get("state", {})
-    if "children" in model:
-        parts = [_widget_text(models, child.replace("IPY_MODEL_", ""))
-                 for child in model["children"]]
-        return " ".join(p for p in parts if p)
-    if "max" in model and "value" in model and "Progress" in model.get("_model_name", ""):
-        done = int(30 * model["value"] / max(model["max"], 1))
-        return f"[{'#' * done}{'.' * (30 - done)}]"
+    children = [models.get(c.replace("IPY_MODEL_", ""), {}).get("state", {})
+                for c in model.get("children", [])]
+    bars = [c for c in children if "Progress" in c.get("_model_name", "")]
+    if bars:
+        value, total = bars[0].get("value", 0), bars[0].get("max", 0) or 1
+        label = _label(children[0]) if children and children[0] is not bars[0] else ""
+        desc = re.sub(r"\s*\d+%\s*$", "", label).rstrip(": ")
+        done = int(30 * value / total)
+        return (f"{desc + ': ' if desc else ''}{100 * value / total:3.0f}% "
+                f"[{'#' * done}{'.' * (30 - done)}] {value:g}/{total:g}")
+    if children:
+        return " ".join(t for t in map(_label, children) if t)
+    return _label(model)
+
+
+def _label(model):
     text = re.sub(r"<[^>]+>", "", str(model.get("value", "")))
     return html.unescape(text).replace("\xa0", " ").strip()
 

@@ -69,3 +69,26 @@ def test_cells_hidden_from_readers_hold_only_checks_and_are_collapsed():
             body = ast.parse("".join(cell["source"])).body
             assert body and all(isinstance(s, ast.Assert) for s in body), (nb.name, cell["source"])
             assert cell["metadata"].get("jupyter", {}).get("source_hidden") is True
+
+
+def test_a_progress_widget_is_stored_as_the_text_of_its_last_state():
+    import nbformat
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("for i in trange(60, desc='epochs'): ...")
+    view = {"model_id": "box", "version_major": 2, "version_minor": 0}
+    cell.outputs = [nbformat.v4.new_output(
+        "display_data", data={"application/vnd.jupyter.widget-view+json": view,
+                              "text/plain": "epochs:   0%|          | 0/60 [00:00<?, ?it/s]"})]
+    nb.cells = [cell]
+    state = {
+        "box": {"state": {"_model_name": "HBoxModel",
+                          "children": ["IPY_MODEL_left", "IPY_MODEL_bar", "IPY_MODEL_right"]}},
+        "left": {"state": {"_model_name": "HTMLModel", "value": "epochs:  83%"}},
+        "bar": {"state": {"_model_name": "FloatProgressModel", "value": 60, "max": 60}},
+        "right": {"state": {"_model_name": "HTMLModel", "value": " 50/60 [00:01&lt;00:00]"}},
+    }
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": state}}
+    _runner().settle_widgets(nb)
+    data = nb.cells[0].outputs[0]["data"]
+    assert data == {"text/plain": f"epochs: 100% [{'#' * 30}] 60/60"}
+    assert "widgets" not in nb.metadata
