@@ -15,6 +15,7 @@ import gc
 import heapq
 import numbers
 import os
+import re
 import sys
 import threading
 
@@ -26,6 +27,7 @@ from .tensor import LAST_CHANGE, TICKS, Tensor, last_change
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 # Frames inside glassgrad (autograd, and nn beside it) or NumPy are not "the user's line".
 _LIBRARY_DIRS = (_PACKAGE_DIR + os.sep, os.path.join(os.path.dirname(_PACKAGE_DIR), "nn") + os.sep)
+_NOTEBOOK_CELL = re.compile(r"ipykernel_\d+[/\\]\d+\.py$")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -99,6 +101,8 @@ def _user_line():
     while frame is not None:
         path = frame.f_code.co_filename
         if not (path.startswith(_LIBRARY_DIRS) or f"{os.sep}numpy{os.sep}" in path):
+            if _NOTEBOOK_CELL.search(path):  # a temporary file named after the kernel's pid
+                return f"line {frame.f_lineno} of a notebook cell, in {frame.f_code.co_name}"
             return f"{path}:{frame.f_lineno} in {frame.f_code.co_name}"
         frame = frame.f_back
     return "<unknown>"

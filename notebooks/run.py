@@ -61,7 +61,24 @@ def execute(path, fast=False, timeout=3600):
             else:
                 os.environ[k] = v
     settle_widgets(nb)
+    merge_streams(nb)
     return nb
+
+
+def merge_streams(nb):
+    """Join consecutive prints to the same stream into one output: how the kernel happens to
+    split them depends on timing, and would change the file from run to run."""
+    for cell in nb.cells:
+        merged = []
+        for out in cell.get("outputs", []):
+            last = merged[-1] if merged else None
+            if (out.get("output_type") == "stream" and last is not None
+                    and last.get("output_type") == "stream" and last.get("name") == out.get("name")):
+                last["text"] += out["text"]
+            else:
+                merged.append(out)
+        if "outputs" in cell:
+            cell.outputs = merged
 
 
 def settle_widgets(nb):
@@ -121,6 +138,7 @@ def write(nb, path):
 def comparable(nb):
     """The notebook's cells and outputs as text, timings blanked, for --check."""
     cells = []
+    merge_streams(nb)
     for cell in nb.cells:
         outputs = json.dumps(cell.get("outputs", []), indent=1, sort_keys=True)
         cells.append(cell.source + "\n" + TIMING.sub("<t>", outputs))

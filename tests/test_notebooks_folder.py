@@ -92,3 +92,27 @@ def test_a_progress_widget_is_stored_as_the_text_of_its_last_state():
     data = nb.cells[0].outputs[0]["data"]
     assert data == {"text/plain": f"epochs: 100% [{'#' * 30}] 60/60"}
     assert "widgets" not in nb.metadata
+
+
+def test_prints_split_by_the_kernel_are_stored_as_one_output():
+    import nbformat
+    cell = nbformat.v4.new_code_cell("print(message)")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="the tensor 'W2' ..."),
+                    nbformat.v4.new_output("stream", name="stdout", text="\n"),
+                    nbformat.v4.new_output("stream", name="stderr", text="warning\n")]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [cell]
+    _runner().merge_streams(nb)
+    assert [(o["name"], o["text"]) for o in nb.cells[0].outputs] == [
+        ("stdout", "the tensor 'W2' ...\n"), ("stderr", "warning\n")]
+
+
+def test_an_error_raised_in_a_notebook_cell_names_the_cells_line_not_its_temporary_file():
+    import numpy as np
+    import pytest
+    from autograd import Tensor
+    code = compile("Tensor(np.ones(3)) + Tensor(np.ones(4))", "/tmp/ipykernel_4242/1234.py", "exec")
+    with pytest.raises(ValueError) as error:
+        exec(code, {"Tensor": Tensor, "np": np})
+    assert "at line 1 of a notebook cell, in <module>" in str(error.value)
+    assert "ipykernel_4242" not in str(error.value)  # the kernel's pid: different every run
