@@ -52,7 +52,9 @@ class Freed:
             grad = grad.data
         # Kept as it is, not copied: no glassgrad code writes into a gradient once it is made.
         self.grad = grad if grad.size <= SMALL else None
-        self.inputs = tuple(map(_keep, inputs))
+        # A list, not tuple(map(...)): that builds a tuple of unknown length by resizing it, and the
+        # tuples freed later would pile up in CPython's free lists (memory that looks like a leak).
+        self.inputs = [_keep(x) for x in inputs]
 
 
 def _keep(x):
