@@ -80,10 +80,19 @@ def _api(package):
     for name in public_names(package):
         module = LAZY_HOME.get(name) if package == "nn" else None
         target = f"{package}.{module}.{name}" if module else f"{package}.{name}"
-        kind = type(getattr(importlib.import_module(package), name)).__name__
+        obj = getattr(importlib.import_module(package), name)
+        kind = type(obj).__name__
+        if kind != "module" and _is_submodule(package, name):
+            # autograd.tensor is the function, but griffe would read the submodule of that name
+            target = f"{obj.__module__}.{obj.__qualname__}"
         options = "      show_submodules: false\n      members: false\n" if kind == "module" else ""
         blocks.append(f"::: {target}\n    options:\n      heading_level: 2\n{options}")
     return "\n".join(blocks)
+
+
+def _is_submodule(package, name):
+    folder = ROOT / package
+    return (folder / f"{name}.py").is_file() or (folder / name / "__init__.py").is_file()
 
 
 def _run_blocks(markdown, where):
