@@ -13,7 +13,6 @@ import math
 from .walk import key
 
 MAX_ASPECT = 3.2   # the widest or tallest a default picture may be (long : short side), "about 3"
-SCREEN = 1.6       # the shape wrapping aims for, width : height
 
 
 class Levels(dict):
@@ -68,14 +67,16 @@ def choose(build, rankdir):
     tall = measure(build(("TB", 1)))
     if tall is not None and tall[1] <= MAX_ASPECT * tall[0]:
         return "TB", 1
+    # The fewest rows that fit read best (every row break is a long arrow back): start from the
+    # fewest that could (a row's height is not a fixed share, so measure), then add one at a time.
     best, best_aspect = ("LR", 1), wide
-    rows = max(2, round(math.sqrt(wide / SCREEN)))
-    for _ in range(5):  # a row's height is not a fixed share, so measure and adjust a few times
+    rows = max(2, math.floor(math.sqrt(wide / MAX_ASPECT)))
+    for _ in range(8):
         width, height = measure(build(("LR", rows)))
         aspect = max(width / height, height / width)
         if aspect < best_aspect:
             best, best_aspect = ("LR", rows), aspect
         if aspect <= MAX_ASPECT or width < height:
             break
-        rows = max(rows + 1, math.ceil(rows * math.sqrt(width / height / SCREEN)))
+        rows += 1
     return best
