@@ -18,13 +18,13 @@ from .ops import (abs, add, astype, broadcast_to, clip, concatenate, cos, divide
 from .functional import grad, hessian, jacobian, value_and_grad
 from .check import GradcheckError, GradientReport, compare_gradients, gradcheck, watch
 from .tensor import GradientLostWarning
-from .viz import backward_frames, draw, draw_backward
+from .viz import backward_frames, draw, draw_backward, save_frames
 from .derive import Derivation, DerivationTooLarge, derive  # the function; the package: autograd.derive.*
 from . import graph, viz
 
 __all__ = [
     "Tensor", "tensor", "as_tensor", "Op", "backward_order", "sum_to", "graph", "viz",
-    "draw", "draw_backward", "backward_frames", "GradientLostWarning",
+    "draw", "draw_backward", "backward_frames", "save_frames", "GradientLostWarning",
     "gradcheck", "GradcheckError", "compare_gradients", "GradientReport", "watch",
     "derive", "Derivation", "DerivationTooLarge",
     "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",

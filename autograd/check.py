@@ -276,7 +276,10 @@ _recording = _Recording()
 def watch(name, tensor):
     """Record `tensor` as `name`, so that compare_gradients can compare its gradient with the hand
     gradient `hand[name]` (e.g. `z2 = watch("z2", a1 @ W2 + b2)`, then `hand["z2"] = delta2`).
-    Returns the tensor, so it can be used inline; outside compare_gradients it does nothing."""
+    Returns the tensor, so it can be used inline. It also names an unnamed tensor, so drawings
+    show the name; outside compare_gradients it does nothing else."""
+    if isinstance(tensor, Tensor) and tensor.name is None:
+        tensor.name = name
     if not _recording.stack:
         return tensor
     if not isinstance(tensor, Tensor):

@@ -15,16 +15,19 @@ import gc
 import heapq
 import numbers
 import os
+import re
 import sys
 import threading
 
 import numpy as np
 
+from .freed import KEPT, Freed
 from .tensor import LAST_CHANGE, TICKS, Tensor, add_view, last_change
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 # Frames inside glassgrad (autograd, and nn beside it) or NumPy are not "the user's line".
 _LIBRARY_DIRS = (_PACKAGE_DIR + os.sep, os.path.join(os.path.dirname(_PACKAGE_DIR), "nn") + os.sep)
+_NOTEBOOK_CELL = re.compile(r"ipykernel_\d+[/\\]\d+\.py$")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -116,7 +119,10 @@ def _user_line():
     while frame is not None:
         path = frame.f_code.co_filename
         if not (path.startswith(_LIBRARY_DIRS) or f"{os.sep}numpy{os.sep}" in path):
-            line = f"{path}:{frame.f_lineno} in {frame.f_code.co_name}"
+            if _NOTEBOOK_CELL.search(path):  # a temporary file named after the kernel's pid
+                line = f"line {frame.f_lineno} of a notebook cell, in {frame.f_code.co_name}"
+            else:
+                line = f"{path}:{frame.f_lineno} in {frame.f_code.co_name}"
             return _Trace(line, frame) if _mode.anomaly == LINES_ONLY else line
         frame = frame.f_back
     return "<unknown>"
@@ -230,7 +236,7 @@ class Op:
         mode = _mode
         if needed and mode.grad_enabled:
             self.inputs = inputs
-            self._xs = xs  # for backward
+            self._xs = xs  # for backward (once freed, what is left for drawing: autograd/freed.py)
             self._clock = next(TICKS)
             out.grad_fn = self
             out._requires_grad = True
@@ -429,6 +435,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
     # gives them (0-d maths): kept as they come, since arithmetic on them is several times faster.
     array = Tensor if create_graph else np.ndarray
     anomaly = _mode.anomaly is True
+    records = KEPT  # ops left to leave a record for drawing after backward (autograd/freed.py)
     prev_mode = _mode.grad_enabled
     _mode.grad_enabled = create_graph
     # Backward makes no reference cycles, so the cyclic collector has nothing to find here; on a
@@ -485,7 +492,12 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
                 gxs = fn.backward(g, t.data, *fn._xs)
             arriving = zip(fn.inputs, gxs if type(gxs) is tuple else (gxs,))
             if not retain_graph:
-                fn.inputs = fn._xs = None
+                if records:  # instead of the arrays, a small record for drawing (autograd/freed.py)
+                    records -= 1
+                    fn._xs = Freed(g, fn.inputs)
+                else:
+                    fn._xs = None
+                fn.inputs = None
 
         for x in leaves:
             if wanted is None:
