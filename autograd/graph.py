@@ -33,6 +33,8 @@ _LIBRARY_DIRS = (_PACKAGE_DIR + os.sep, os.path.join(os.path.dirname(_PACKAGE_DI
 class _Mode(threading.local):
     grad_enabled = True
     anomaly = False
+    sites = False  # remember where each op was created, without anomaly's checks (record_sites)
+    traced = False  # anomaly or sites: the one flag Op.__call__ reads
 
 
 _mode = _Mode()
@@ -85,11 +87,60 @@ class detect_anomaly:
 
     def __enter__(self):
         self._prev = _mode.anomaly
-        _mode.anomaly = True
+        _mode.anomaly = _mode.traced = True
         return self
 
     def __exit__(self, *exc):
         _mode.anomaly = self._prev
+        _mode.traced = _mode.anomaly or _mode.sites
+
+
+class record_sites:
+    """Remember the lines of user code that create ops (`op._trace`, a `CodeSite`), as
+    detect_anomaly does but without its checks: explanations can then point at the learner's
+    lines (compare_gradients)."""
+
+    def __enter__(self):
+        self._prev = _mode.sites
+        _mode.sites = _mode.traced = True
+        return self
+
+    def __exit__(self, *exc):
+        _mode.sites = self._prev
+        _mode.traced = _mode.anomaly or _mode.sites
+
+
+def _is_library(path):
+    return path.startswith(_LIBRARY_DIRS) or f"{os.sep}numpy{os.sep}" in path
+
+
+class CodeSite:
+    """Where user code created an op: the user's frames, innermost first, as (file, line,
+    function); the frames of a helper the user wrote and of its caller, up to glassgrad's own
+    frames (compare_gradients calling the loss) or 4 deep. Prints as 'file:line in function'."""
+
+    __slots__ = ("frames",)
+
+    def __init__(self, frames):
+        self.frames = tuple(frames)
+
+    def __str__(self):
+        if not self.frames:
+            return "<unknown>"
+        path, line, function = self.frames[0]
+        return f"{path}:{line} in {function}"
+
+    __repr__ = __str__
+
+
+def _user_site(depth=4):
+    frame, frames = sys._getframe(1), []
+    while frame is not None and _is_library(frame.f_code.co_filename):
+        frame = frame.f_back
+    while frame is not None and len(frames) < depth and not _is_library(frame.f_code.co_filename):
+        frames.append((frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name))
+        frame = frame.f_back
+    return CodeSite(frames)
 
 
 def _user_line():
@@ -97,7 +148,7 @@ def _user_line():
     frame = sys._getframe(1)
     while frame is not None:
         path = frame.f_code.co_filename
-        if not (path.startswith(_LIBRARY_DIRS) or f"{os.sep}numpy{os.sep}" in path):
+        if not _is_library(path):
             return f"{path}:{frame.f_lineno} in {frame.f_code.co_name}"
         frame = frame.f_back
     return "<unknown>"
@@ -179,9 +230,10 @@ class Op:
             self._clock = next(TICKS)
             out.grad_fn = self
             out._requires_grad = True
-        if mode.anomaly:
-            self._trace = _user_line()
-            _check_finite(y, "the forward output", self)
+        if mode.traced:
+            self._trace = _user_site()
+            if mode.anomaly:
+                _check_finite(y, "the forward output", self)
         return out
 
 

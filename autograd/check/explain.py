@@ -1,0 +1,570 @@
+"""Explaining a wrong hand gradient: the one change to backprop that reproduces the learner's numbers.
+
+A hand derivation that goes wrong is nearly always autograd's backprop with one thing changed:
+
+* other_tensor: the gradient of another tensor used (the next layer's delta, the activation's);
+* missing_term: one use of a tensor forgotten (tied weights, a residual's identity path, BPTT cut,
+  the L2 term), or that use's contribution scaled;
+* extra_term: a term added that the loss does not have (weight decay in backward only);
+* local_derivative: one step differentiated with the wrong formula (an activation's derivative left
+  out, taken at its output, `1 - tanh` without the square, W where W.T belongs);
+* values_for_gradient: forward values sent back where the error belongs.
+
+Each change is a change to the gradient at one tensor, propagated down to the row through the
+recorded graph (`RecordedGraph.propagate`). A change matches when the result equals the learner's
+array within the row's tolerance, allowing a flipped sign or a usual factor (2, N) on top. Only
+changes that can matter are tried: at the row's tensor and at the tensors between it and the rows
+already found right (the mistake cannot lie beyond them), families in the order above (with
+activations and softmaxes first among the local derivatives, being the commonest), the closest
+change first. `explain` is a plain function of the graph and one row, usable on its own.
+"""
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import sites
+from .judge import ScaleFacts, Tolerance
+from .steps import ACTIVATIONS, steps_from, target_variants, variants
+from .text import short
+
+CAUSES = ("other_tensor", "missing_term", "extra_term", "local_derivative", "values_for_gradient")
+MAX_REGION = 48        # tensors searched between a row and the right rows above it
+MAX_ALTERNATIVES = 24  # tensors of the same shape tried as "the other tensor" at one place
+
+
+@dataclass
+class Explanation:
+    """What the learner most likely did. `sentence` says it for the row; `core` says it without
+    the row (for rows further down that carry the same mistake); `seeds` is the change itself,
+    {id: (tensor, change of its gradient)}, so that it can be tried on other rows."""
+    cause: str
+    sentence: str
+    core: str = ""
+    op: str = None
+    line: str = None
+    factor: float = 1.0
+    seeds: dict = field(default=None, repr=False)
+    origin: str = None
+
+
+def explain(graph, x, hand, *, right=(), rows=(), tolerance=None, facts=None, name=None):
+    """Search `graph` (a RecordedGraph) for the mistake behind the hand gradient `hand` of tensor
+    `x` (or of the tensor named x). `right` holds the tensors whose hand gradients are right,
+    `rows` all tensors the learner gave gradients for. Returns an Explanation, or None when no
+    single change reproduces `hand`."""
+    if isinstance(x, str):
+        name, x = x, graph.tensor(x)
+    hand = np.asarray(hand, dtype=np.float64)
+    if hand.shape != x.shape:
+        if hand.size == x.size and _broadcasts(hand.shape, x.shape):
+            hand = np.broadcast_to(hand, x.shape)
+        else:
+            return _Search(graph, x, hand, tolerance, facts, right, rows, name).other_shapes()
+    return _Search(graph, x, hand, tolerance, facts, right, rows, name).run()
+
+
+def matches(hand, cand, tolerance, facts):
+    """The factor (1, -1, 2, N ...) that makes the candidate gradient `cand` match `hand` within
+    the tolerance, or None."""
+    cand = np.asarray(cand, dtype=np.float64)
+    if cand.shape != hand.shape or not np.isfinite(cand).all():
+        return None
+    cc = float(np.vdot(cand, cand))
+    if cc == 0 or float(np.abs(cand).max()) <= tolerance.floor:
+        return None
+    fitted = float(np.vdot(hand, cand)) / cc
+    for c in facts.factors():
+        if abs(c - fitted) <= 0.05 * abs(c) and tolerance.agrees(hand, c * cand):
+            return c
+    return None
+
+
+def _broadcasts(shape, target):
+    try:
+        return np.broadcast_shapes(shape, target) == tuple(target)
+    except ValueError:
+        return False
+
+
+class _Search:
+    def __init__(self, graph, x, hand, tolerance, facts, right, rows, name):
+        self.graph, self.x, self.h = graph, x, hand
+        self.tol = tolerance or Tolerance.default(x.dtype, float(graph.loss.data))
+        self.facts = facts or ScaleFacts()
+        self.right = {id(t) for t in right}
+        self.rows = {id(t) for t in rows} | {id(x)}
+        self.row = f"`{name or graph.name(x) or 'this tensor'}`"
+        self.auto = np.asarray(graph.grad(x), dtype=np.float64)
+        self.region, self.depth = self._region()
+        self.ids = set(self.depth)
+
+    # -- where to look -------------------------------------------------------------------------
+    def _region(self):
+        """The tensors computed from x, nearest first, up to (and including) the right rows."""
+        x, graph = self.x, self.graph
+        order, depth, queue = [x], {id(x): 0}, deque([x])
+        while queue and len(order) < MAX_REGION:
+            u = queue.popleft()
+            if u is not x and id(u) in self.right:
+                continue
+            for v in graph.users(u):
+                if id(v) not in depth:
+                    depth[id(v)] = depth[id(u)] + 1
+                    order.append(v)
+                    queue.append(v)
+        return order, depth
+
+    def same_shape(self, shape, exclude=None):
+        out = [t for t in self.graph.order if t.shape == shape and t is not exclude]
+        out.sort(key=lambda t: (self.graph.name(t) is None, self.depth.get(id(t), 99)))
+        return out[:MAX_ALTERNATIVES]
+
+    # -- matching ------------------------------------------------------------------------------
+    def fits(self, cand):
+        return matches(self.h, cand, self.tol, self.facts)
+
+    def fits_free(self, base, direction):
+        """(factor, k) with hand = factor * (base + k * direction), or None."""
+        d = np.asarray(direction, dtype=np.float64)
+        if d.shape != self.h.shape or not np.isfinite(d).all():
+            return None
+        dd = float(np.vdot(d, d))
+        if dd == 0 or np.count_nonzero(np.abs(d) > self.tol.allowed(base)) < 2:
+            return None
+        m = np.array([[np.vdot(base, base), np.vdot(base, d)], [np.vdot(base, d), dd]])
+        rhs = np.array([np.vdot(self.h, base), np.vdot(self.h, d)])
+        try:
+            alpha, _ = np.linalg.solve(m, rhs)
+        except np.linalg.LinAlgError:
+            return None
+        for c in self.facts.factors():
+            if abs(c - alpha) <= 0.05 * abs(c):
+                k = float(np.vdot(self.h / c - base, d)) / dd
+                fitted = base + k * d
+                if self.tol.agrees(self.h, c * fitted) and not self.tol.agrees(fitted, base):
+                    return c, k
+        return None
+
+    def at(self, seeds):
+        return self.auto + np.asarray(self.graph.propagate(seeds, self.x), dtype=np.float64)
+
+    # -- the search ----------------------------------------------------------------------------
+    def run(self):
+        for family in (self.other_named, self.activation_steps, self.missing_terms,
+                       self.extra_terms, self.other_steps, self.other_gradients, self.values):
+            found = [e for e in family() if e is not None]
+            if found:
+                best = min(found, key=lambda e: e[0])[1]
+                return best
+        return None
+
+    def other_shapes(self):
+        """A hand gradient of another shape that is another tensor's gradient."""
+        for t in self.graph.order:
+            if t.shape == self.h.shape and t is not self.x:
+                c = self.fits(self.graph.grad(t))
+                if c is not None:
+                    return self._other(t, c, 0)
+        return None
+
+    def explanation(self, cause, core, seeds, c, fn=None, *, lead=None, advice=""):
+        """An Explanation whose sentence is `lead` (default: "your row is what backprop gives
+        when <core>"), the factor on top, and `advice`."""
+        lead = lead or f"your {self.row} is what backprop gives when {core}"
+        return Explanation(cause, sentence(lead + _factor_note(c, self.facts), advice), core,
+                           sites.label(fn) if fn is not None else None,
+                           sites.line(fn) if fn is not None else None, c, seeds)
+
+    # 1. another tensor's gradient, for tensors the learner named
+    def other_named(self):
+        outputs = {id(s.y) for s in self._steps(self.x) if s.pointwise}
+        for t in self.same_shape(self.x.shape, exclude=self.x):
+            if self.graph.name(t) is None:
+                continue
+            if id(t) in outputs and id(t) in self.rows:
+                continue  # the activation's own gradient handed on: a derivative left out (2.)
+            c = self.fits(self.graph.grad(t))
+            if c is not None:
+                yield (0, self.depth.get(id(t), 99)), self._other(t, c, step=id(t) in outputs)
+
+    def _other(self, t, c, step=False):
+        graph = self.graph
+        what = sites.describe(graph, t)
+        seeds = None
+        if t.shape == self.x.shape:
+            seeds = {id(self.x): (self.x, np.asarray(graph.grad(t), np.float64) - self.auto)}
+        advice = (f"is the derivative of {sites.label(t.grad_fn)} left out?" if step else
+                  f"use the gradient that belongs to {self.row}")
+        return self.explanation(
+            "other_tensor", f"the gradient of {what} is used for {self.row}", seeds, c,
+            t.grad_fn, lead=f"your {self.row} is autograd's gradient of {what}, not of {self.row}",
+            advice=advice)
+
+    # 2. an activation or softmax differentiated with the wrong formula
+    def _steps(self, u):
+        cache = self.graph.cache.setdefault("steps", {})
+        if id(u) not in cache:
+            cache[id(u)] = steps_from(self.graph, u)
+        return cache[id(u)]
+
+    def activation_steps(self, activations=True):
+        """Steps through activations and softmaxes (or, with activations=False, through other
+        functions: a square, an exp, a single op)."""
+        graph = self.graph
+        for u in self.region:
+            for step in self._steps(u):
+                if id(step.y) not in self.ids or (step.kind in ACTIVATIONS) != activations:
+                    continue
+                rank = (self.depth[id(u)], 0)
+                g = np.asarray(graph.grad(step.y), dtype=np.float64)
+                d = None
+                if step.pointwise:
+                    ones = np.ones(step.y.shape, dtype=step.y.dtype)
+                    d = np.asarray(graph.propagate({id(step.y): (step.y, ones)}, u,
+                                                   within=step.members), dtype=np.float64)
+                for var in variants(step, d):
+                    delta = var.change(g)
+                    if var.free:
+                        got = self.fits_free(self.auto, graph.propagate({id(u): (u, delta)},
+                                                                        self.x))
+                        if got:
+                            c, k = got
+                            text = var.text.format(k=f"{var.offset + k:.3g}")
+                            yield rank, self._step(step, text, {id(u): (u, k * delta)}, c,
+                                                   var.advice)
+                        continue
+                    seeds = {id(u): (u, delta)}
+                    c = self.fits(self.at(seeds))
+                    if c is not None:
+                        yield rank, self._step(step, var.text, seeds, c, var.advice)
+                for var, delta in target_variants(step, graph.grad(u)):
+                    seeds = {id(u): (u, delta)}
+                    c = self.fits(self.at(seeds))
+                    if c is not None:
+                        yield rank, self._step(step, var.text, seeds, c, var.advice,
+                                               what="softmax and cross-entropy")
+
+    def _step(self, step, text, seeds, c, advice="", what=None):
+        fn = step.y.grad_fn
+        kind = step.kind.replace("_", " ")
+        if what is None and len(step.members) == 2:  # one op: as written, and what it is
+            what = sites.label(fn)
+            if step.kind != "op" and kind not in what and what not in ("sigmoid", "relu"):
+                what += f" ({kind})"
+        what = what or kind
+        e = self.explanation("local_derivative", f"the step through {_at(what, fn)} uses {text}",
+                             seeds, c, fn, advice=advice)
+        e.op = what
+        return e
+
+    # 3. a contribution left out, or scaled
+    def missing_terms(self):
+        graph, x = self.graph, self.x
+        for u in self.region:
+            users = graph.users(u)
+            if u is x and len(users) < 2:
+                continue
+            for use in users:
+                if id(use) not in self.ids:
+                    continue
+                share = graph.share(use, u)
+                if not np.any(share):
+                    continue
+                part = np.asarray(share if u is x else graph.propagate({id(u): (u, share)}, x),
+                                  dtype=np.float64)
+                if float(np.abs(part).max()) <= self.tol.floor:
+                    continue
+                rank = (self.depth[id(u)], 0)
+                c = self.fits(self.auto - part)
+                if c is not None:
+                    yield rank, self._missing(u, use, {id(u): (u, -share)}, c, len(users))
+                    continue
+                got = self.fits_free(self.auto, part)
+                if got and abs(got[1] + 1) > 1e-3:  # k = -1: dropped, tried above
+                    c, k = got
+                    yield (rank[0], 1), self._scaled(u, use, {id(u): (u, k * share)}, c, 1 + k)
+            if u is x and len(users) >= 3:
+                for use in users:
+                    share = graph.share(use, x)
+                    c = self.fits(share)
+                    if c is not None:
+                        what = self._use(x, use)
+                        yield (0, 2), self.explanation(
+                            "missing_term", f"only the contribution of {what} is counted",
+                            {id(x): (x, share - graph.grad(x))}, c, use.grad_fn,
+                            lead=f"your {self.row} counts only the contribution of {what}, one of "
+                                 f"its {len(users)} uses",
+                            advice="the gradients of all its uses add up")
+
+    def _use(self, u, use):
+        fn = use.grad_fn
+        penalty = _penalty(self.graph, u, use)
+        if penalty:
+            return f"the {penalty} term, {_at(sites.label(fn), fn)}"
+        who = self.row if u is self.x else sites.short_name(self.graph, u)
+        return f"the use of {who} in {_at(sites.label(fn), fn)}{_run_note(self.graph, use)}"
+
+    def _missing(self, u, use, seeds, c, n_users):
+        what = self._use(u, use)
+        if u is self.x:
+            return self.explanation(
+                "missing_term", f"the contribution of {what} to {self.row} is left out", seeds, c,
+                use.grad_fn, lead=f"your {self.row} leaves out the contribution of {what}",
+                advice=f"{self.row} is used {n_users} times, and the gradients of all its uses "
+                       "add up")
+        return self.explanation(
+            "missing_term", f"everything that flows back through {what} is left out", seeds, c,
+            use.grad_fn, lead=f"your {self.row} leaves out everything that reaches it through "
+                              f"{what}", advice="the gradient must flow back through every use")
+
+    def _scaled(self, u, use, seeds, c, k):
+        what = self._use(u, use)
+        size = {0.5: "half its size", 2.0: "twice its size"}.get(round(k, 6),
+                                                                 f"{short(k)} times its size")
+        advice = "is the 2 of the square missing?" if round(k, 6) == 0.5 else ""
+        return self.explanation(
+            "missing_term", f"the contribution of {what} comes in at {size}", seeds, c,
+            use.grad_fn, lead=f"in your {self.row}, the contribution of {what} comes in at {size}",
+            advice=advice)
+
+    # 4. a term the loss does not have
+    def extra_terms(self):
+        x, graph = self.x, self.graph
+        for rank, v in enumerate([x] + self.same_shape(x.shape, exclude=x)):
+            got = self.fits_free(self.auto, np.asarray(v.data, dtype=np.float64))
+            if got:
+                c, k = got
+                what = self.row if v is x else sites.describe(graph, v)
+                advice = ""
+                if v is x and x.grad_fn is None:
+                    advice = ("it looks like weight decay / an L2 term that the loss does not "
+                              "contain: add it to the loss, or leave it out here")
+                seeds = {id(x): (x, k * np.asarray(v.data, dtype=np.float64))}
+                yield (rank,), self.explanation(
+                    "extra_term", f"{k:.3g} * {what} is added", seeds, c, v.grad_fn,
+                    lead=f"your {self.row} is autograd's gradient plus {k:.3g} * {what}",
+                    advice=advice)
+
+    # 5. another op's local derivative
+    def other_steps(self):
+        yield from self.activation_steps(activations=False)
+        graph = self.graph
+        for t in self.region[1:]:
+            fn = t.grad_fn
+            for i, u in enumerate(fn.inputs):
+                if id(u) not in self.ids or sum(v is u for v in fn.inputs) > 1:
+                    continue
+                for text, delta in _op_variants(graph, t, i):
+                    seeds = {id(u): (u, delta)}
+                    c = self.fits(self.at(seeds))
+                    if c is not None:
+                        yield (self.depth[id(t)],), self.explanation(
+                            "local_derivative",
+                            f"the step through {_at(sites.label(fn), fn)} uses {text}", seeds, c,
+                            fn)
+
+    # 6. another tensor's gradient, anywhere between here and the right rows
+    def other_gradients(self):
+        graph, x = self.graph, self.x
+        for t in self.same_shape(x.shape, exclude=x):
+            if graph.name(t) is None:
+                c = self.fits(graph.grad(t))
+                if c is not None:
+                    yield (0,), self._other(t, c)
+        for u in self.region[1:]:
+            if u.size <= 1:
+                continue
+            gu = np.asarray(graph.grad(u), np.float64)
+            for v in self.same_shape(u.shape, exclude=u):
+                gv = np.asarray(graph.grad(v), np.float64)
+                if self.tol.agrees(gv, gu):
+                    continue
+                seeds = {id(u): (u, gv - gu)}
+                c = self.fits(self.at(seeds))
+                if c is not None:
+                    pair = (f"the gradient of {sites.describe(graph, v)} where the gradient of "
+                            f"{sites.describe(graph, u)} belongs")
+                    yield (self.depth[id(u)],), self.explanation(
+                        "other_tensor", f"{pair} is used", seeds, c, v.grad_fn,
+                        lead=f"your {self.row} follows from using {pair}")
+
+    # 7. forward values where a gradient belongs
+    def _values_like(self, u):
+        """(tensor, values, description) of the forward values that could stand in u's place:
+        u's, those of tensors of its shape, and the probabilities behind a log-softmax."""
+        graph = self.graph
+        for v in [u] + self.same_shape(u.shape, exclude=u):
+            yield v, np.asarray(v.data, dtype=np.float64), sites.describe(graph, v)
+        for step in self._steps(u):
+            if step.kind == "log_softmax":
+                where = sites.where(step.y.grad_fn, quote=False)
+                yield (step.y, _probabilities(step),
+                       f"the probabilities behind the log-softmax{' ' + where if where else ''}")
+
+    def values(self):
+        graph, x = self.graph, self.x
+        for u in self.region:
+            if u.size <= 1:
+                continue
+            gu = np.asarray(graph.grad(u), dtype=np.float64)
+            for v, values, what in self._values_like(u):
+                seeds = {id(u): (u, values - gu)}
+                c = self.fits(self.at(seeds))
+                if c is None:
+                    continue
+                if u is x:
+                    yield (0,), self.explanation(
+                        "values_for_gradient", f"the values of {what} are used as a gradient",
+                        seeds, c, v.grad_fn,
+                        lead=f"your {self.row} is the forward values of {what}, not a gradient")
+                    continue
+                belongs = f"where the gradient of {sites.describe(graph, u)} belongs"
+                yield (self.depth[id(u)],), self.explanation(
+                    "values_for_gradient",
+                    f"the forward values of {what} are sent back {belongs}", seeds, c,
+                    v.grad_fn, lead=f"your {self.row} follows from sending the forward values of "
+                                    f"{what} back {belongs}",
+                    advice="the error, not the values, goes back")
+
+
+def _probabilities(step):
+    return np.exp(np.asarray(step.y.data, dtype=np.float64))
+
+
+def sentence(lead, advice=""):
+    """lead, then ': advice', as one sentence ending in a full stop (or the advice's '?')."""
+    text = lead + (f": {advice}" if advice else "")
+    return text if text.endswith(("?", ".")) else text + "."
+
+
+def _at(what, fn):
+    where = sites.where(fn)
+    return f"{what} {where}" if where else what
+
+
+def _factor_note(c, facts):
+    if c == 1:
+        return ""
+    if c == -1:
+        return ", with the sign flipped"
+    return f", and {facts.hint(c)}"
+
+
+def _run_note(graph, t):
+    """', its 3rd of 5 runs' when t's line ran several times (a loop), else ''."""
+    fn = t.grad_fn
+    key = sites._frame(fn)
+    if key is None:
+        return ""
+    same = [u for u in graph.computed if sites._frame(u.grad_fn) is not None
+            and sites._frame(u.grad_fn)[:3] == key[:3] and u.grad_fn.name == fn.name]
+    if len(same) < 2:
+        return ""
+    same.sort(key=lambda u: u.grad_fn._clock)
+    k = next(i for i, u in enumerate(same) if u is t) + 1
+    suffix = {1: "st", 2: "nd", 3: "rd"}.get(k if k < 20 else k % 10, "th")
+    return f" (run {k}{suffix if k not in (11, 12, 13) else 'th'} of {len(same)})"
+
+
+def _penalty(graph, u, use):
+    """'L2' or 'L1' when `use` squares (or takes abs of) a leaf u on its way to the loss alone."""
+    fn = use.grad_fn
+    if u.grad_fn is not None:
+        return None
+    square = (fn.name == "Power" and not isinstance(fn.inputs[1], type(u))
+              and np.all(np.asarray(fn._xs[1]) == 2)) or \
+        (fn.name == "Multiply" and fn.inputs[0] is u and fn.inputs[1] is u)
+    kind = "L2" if square else "L1" if fn.name == "Abs" else None
+    if kind is None:
+        return None
+    t = use
+    while t is not graph.loss:  # only sums and scalings between the penalty and the loss
+        users = graph.users(t)
+        if len(users) != 1 or users[0].grad_fn.name not in ("Sum", "Multiply", "Divide", "Add",
+                                                             "Subtract", "Negative"):
+            return None
+        if users[0].grad_fn.name in ("Multiply", "Divide") and users[0].size != 1:
+            return None
+        t = users[0]
+    return kind
+
+
+def _op_variants(graph, t, i):
+    """[(text, change of the gradient at input i)] for the usual wrong derivatives of t's op."""
+    fn = t.grad_fn
+    xs = [np.asarray(v, dtype=np.float64) for v in fn._xs]
+    g = np.asarray(graph.grad(t), dtype=np.float64)
+    u = fn.inputs[i]
+    gxs = fn.backward(g, np.asarray(t.data, dtype=np.float64), *xs)
+    gxs = gxs if isinstance(gxs, tuple) else (gxs,)
+    if gxs[i] is None:
+        return []
+    right = graph.conform(np.asarray(gxs[i], dtype=u.dtype), u).astype(np.float64)
+    wrong = []
+    name = fn.name
+    if name == "Matmul" and xs[0].ndim == 2 and xs[1].ndim == 2:
+        a, b = xs
+        other = fn.inputs[1 - i]
+        who = sites.short_name(graph, other) if hasattr(other, "grad_fn") else "the other factor"
+        if i == 0 and b.shape[0] == b.shape[1]:
+            wrong.append((f"{who} where {who}.T belongs (in the backward pass the error goes "
+                          "back through the transposed weights)", g @ b))
+        if i == 1 and a.shape[0] == a.shape[1]:
+            wrong.append((f"{who} where {who}.T belongs", a @ g))
+    elif name == "Linear" and i == 0 and xs[1].ndim == 2 and xs[1].shape[0] == xs[1].shape[1]:
+        wrong.append(("W.T where W belongs (x @ W.T sends the error back through W)",
+                      g.reshape(-1, g.shape[-1]) @ xs[1].T))
+    elif name == "Multiply" and len(xs) == 2:
+        wrong.append(("its own value as the factor, where the other factor belongs "
+                      "(d(a * b)/da = b)", g * xs[i]))
+    elif name == "Subtract" and i == 1:
+        wrong.append(("+1 for the subtracted side, where -1 belongs (d(a - b)/db = -1)", g))
+    elif name == "Divide" and i == 0:
+        wrong.append(("the denominator as a factor, where 1/denominator belongs "
+                      "(d(a / b)/da = 1/b)", g * xs[1]))
+    elif name == "Divide" and i == 1:
+        wrong.append(("a / b**2 without its minus sign (d(a / b)/db = -a / b**2)",
+                      g * xs[0] / xs[1] ** 2))
+    out = []
+    for text, alt in wrong:
+        try:
+            alt = graph.conform(np.asarray(alt, dtype=u.dtype), u).astype(np.float64)
+        except (RuntimeError, ValueError):
+            continue
+        out.append((text, alt - right))
+    return out
+
+
+def fallback(graph, x, right, name=None):
+    """Where the mistake must be when no single change explains it: between this row and the
+    nearest right row after it (towards the loss), or the loss itself."""
+    row = f"`{name or graph.name(x) or 'this tensor'}`"
+    parent, queue, target = {id(x): None}, deque([x]), None
+    while queue:
+        u = queue.popleft()
+        if u is not x and id(u) in right:
+            target = u
+            break
+        for v in graph.users(u):
+            if id(v) not in parent:
+                parent[id(v)] = u
+                queue.append(v)
+    chain = []
+    node = target if target is not None else (graph.loss if id(graph.loss) in parent else None)
+    while node is not None and node is not x:
+        chain.append(node)
+        node = parent[id(node)]
+    chain.reverse()
+    ops = []
+    for t in chain[:3]:
+        where = sites.where(t.grad_fn, quote=False)
+        ops.append(sites.label(t.grad_fn) + (f" {where}" if where else ""))
+    more = f" and {len(chain) - 3} more ops" if len(chain) > 3 else ""
+    steps = ", then ".join(ops) + more
+    if target is not None:
+        return (f"no single slip reproduces it; the rows after it are right, so the mistake is in "
+                f"the step from {sites.short_name(graph, target)} to {row}, through {steps}: "
+                "re-derive that step, factor by factor")
+    return (f"no single slip reproduces it; the mistake is in the steps from the loss to {row}, "
+            f"through {steps}: re-derive them, factor by factor")
