@@ -111,6 +111,16 @@ def compare_gradients(loss_fn, params, hand, *, batch_size=None, rtol=None, atol
                 row.ok, row.diagnosis, row.hint, row.note = True, "ok", HINT_KINK, note
         rows.append(row)
     rows.sort(key=lambda r: (math.inf, 0) if r.position is None else r.position)
+    # A learner's scale is the same in every row: a factor seen in one row is telling in another
+    # (a single number off by it is "scaled" too), and is allowed on top of an explanation.
+    seen = tuple(dict.fromkeys(r.scale for r in rows if r.diagnosis == "scaled"))
+    if seen:
+        facts = ScaleFacts(facts.means, facts.sums, seen)
+        for row in rows:
+            if row.diagnosis == "wrong":
+                v = diagnose(row.hand, row.auto, tolerance=tolerances[row.name], facts=facts)
+                if v.diagnosis == "scaled":
+                    row.diagnosis, row.hint, row.scale = v.diagnosis, v.hint, v.scale
     explain_rows(graph, rows, known, tolerances, facts)
     return GradientReport(rows, value, n)
 
@@ -168,7 +178,7 @@ def _as_shape(h, shape):
 
 def _carried(graph, x, h, name, found, tol, facts):
     for prev in found:
-        c = matches(h, graph.at(prev.seeds, x), tol, facts)
+        c = matches(h, graph.at(prev.seeds, x), tol, facts, graph.grad(x))
         if c is not None:
             return Explanation(prev.cause, sentence(
                 f"your `{name}` carries the mistake found at `{prev.origin}`: "
@@ -184,7 +194,7 @@ def _inherited(graph, x, h, name, wrong, tensors, tol, facts):
         if hz is None or z is x or not graph.between(x, z):
             continue
         seeds = {id(z): (z, hz - np.asarray(graph.grad(z), dtype=np.float64))}
-        c = matches(h, graph.at(seeds, x), tol, facts)
+        c = matches(h, graph.at(seeds, x), tol, facts, graph.grad(x))
         if c is not None:
             what = f" ({above.cause})" if above.cause else ""
             return Explanation(above.cause, sentence(

@@ -25,6 +25,7 @@ import numpy as np
 
 from . import sites
 from .judge import ScaleFacts, Tolerance
+from .recorded import Change
 from .steps import ACTIVATIONS, steps_from, target_variants, variants
 from .text import short
 
@@ -64,20 +65,102 @@ def explain(graph, x, hand, *, right=(), rows=(), tolerance=None, facts=None, na
     return _Search(graph, x, hand, tolerance, facts, right, rows, name).run()
 
 
-def matches(hand, cand, tolerance, facts):
-    """The factor (1, -1, 2, N ...) that makes the candidate gradient `cand` match `hand` within
-    the tolerance, or None."""
-    cand = np.asarray(cand, dtype=np.float64)
-    if cand.shape != hand.shape or not np.isfinite(cand).all():
+class Matcher:
+    """Whether candidate gradients match a hand gradient: `match(cand)` gives the factor (1, -1,
+    2, N ...) that makes cand agree with the hand within the tolerance, or None. A candidate that
+    is autograd's gradient `auto` itself (the change made no difference) matches nothing. Large
+    arrays are compared on a sample of entries first, so most candidates are turned down fast."""
+
+    SAMPLE = 256
+
+    def __init__(self, hand, tolerance, facts, auto=None):
+        self.h = np.asarray(hand, dtype=np.float64)
+        self.tol, self.facts = tolerance, facts
+        self.auto = None if auto is None else np.asarray(auto, dtype=np.float64)
+        self.allowed = tolerance.allowed(self.h)
+        self.sample = None
+        if self.h.size > 4 * self.SAMPLE:
+            pick = np.random.default_rng(0).choice(self.h.size, self.SAMPLE, replace=False)
+            self.sample = np.sort(pick)
+
+    def match(self, cand):
+        """`cand`: an array, or a Change (computed in full only when its sample matches)."""
+        if self.sample is not None:
+            picked = cand.sampled(self.sample) if isinstance(cand, Change) else \
+                np.asarray(cand, dtype=np.float64).flat[self.sample]
+            c = self._factor(self.h.flat[self.sample], picked,
+                             self.allowed.flat[self.sample] if np.ndim(self.allowed) else
+                             self.allowed)
+            if c is None:
+                return None
+        cand = np.asarray(cand.full() if isinstance(cand, Change) else cand, dtype=np.float64)
+        if cand.shape != self.h.shape:
+            return None
+        if not np.isfinite(cand).all():
+            return None
+        if self.auto is not None and self.tol.agrees(cand, self.auto):
+            return None
+        return self._factor(self.h, cand, self.allowed)
+
+    def match_free(self, direction):
+        """(factor, k) with hand = factor * (auto + k * direction) within the tolerance, for a
+        change of autograd's gradient by k * direction that matters, or None. `direction`: an
+        array, or a Change (of zero base) computed in full only when its sample matches."""
+        if self.auto is None:
+            return None
+        if self.sample is not None:
+            s = self.sample
+            picked = direction.sampled(s) if isinstance(direction, Change) else \
+                np.asarray(direction, dtype=np.float64).flat[s]
+            allowed = self.allowed.flat[s] if np.ndim(self.allowed) else self.allowed
+            if self._free(self.h.flat[s], self.auto.flat[s], picked, allowed) is None:
+                return None
+        d = np.asarray(direction.full() if isinstance(direction, Change) else direction,
+                       dtype=np.float64)
+        if d.shape != self.h.shape:
+            return None
+        if not np.isfinite(d).all():
+            return None
+        base_allowed = self.tol.allowed(self.auto)
+        if np.count_nonzero(np.abs(d) > base_allowed) < 2:
+            return None  # one free number fits any one entry
+        got = self._free(self.h, self.auto, d, self.allowed)
+        if got is None or self.tol.agrees(self.auto + got[1] * d, self.auto):
+            return None
+        return got
+
+    def _free(self, h, base, d, allowed):
+        dd = float(np.vdot(d, d))
+        if dd == 0:
+            return None
+        bd = float(np.vdot(base, d))
+        m = np.array([[float(np.vdot(base, base)), bd], [bd, dd]])
+        rhs = np.array([float(np.vdot(h, base)), float(np.vdot(h, d))])
+        try:
+            alpha, _ = np.linalg.solve(m, rhs)
+        except np.linalg.LinAlgError:
+            return None
+        for c in self.facts.factors():
+            if abs(c - alpha) <= 0.05 * abs(c):
+                k = float(np.vdot(h / c - base, d)) / dd
+                if bool(np.all(np.abs(h - c * (base + k * d)) <= allowed)):
+                    return c, k
         return None
-    cc = float(np.vdot(cand, cand))
-    if cc == 0 or float(np.abs(cand).max()) <= tolerance.floor:
+
+    def _factor(self, h, cand, allowed):
+        cc = float(np.vdot(cand, cand))
+        if cc == 0 or float(np.abs(cand).max()) <= self.tol.floor:
+            return None
+        fitted = float(np.vdot(h, cand)) / cc
+        for c in self.facts.factors():
+            if abs(c - fitted) <= 0.05 * abs(c) and bool(np.all(np.abs(h - c * cand) <= allowed)):
+                return c
         return None
-    fitted = float(np.vdot(hand, cand)) / cc
-    for c in facts.factors():
-        if abs(c - fitted) <= 0.05 * abs(c) and tolerance.agrees(hand, c * cand):
-            return c
-    return None
+
+
+def matches(hand, cand, tolerance, facts, auto=None):
+    """Matcher(hand, ...).match(cand), for one candidate."""
+    return Matcher(hand, tolerance, facts, auto).match(cand)
 
 
 def _broadcasts(shape, target):
@@ -96,6 +179,7 @@ class _Search:
         self.rows = {id(t) for t in rows} | {id(x)}
         self.row = f"`{name or graph.name(x) or 'this tensor'}`"
         self.auto = np.asarray(graph.grad(x), dtype=np.float64)
+        self.matcher = Matcher(hand, self.tol, self.facts, self.auto)
         self.region, self.depth = self._region()
         self.ids = set(self.depth)
 
@@ -115,39 +199,47 @@ class _Search:
                     queue.append(v)
         return order, depth
 
-    def same_shape(self, shape, exclude=None):
+    def same_shape(self, shape, exclude=None, key=None):
+        """Tensors of this shape, named ones and near ones first; with `key` (tensor -> array),
+        one per distinct array."""
         out = [t for t in self.graph.order if t.shape == shape and t is not exclude]
         out.sort(key=lambda t: (self.graph.name(t) is None, self.depth.get(id(t), 99)))
+        if key is not None:
+            kept = []
+            for t in out:
+                a = key(t)
+                if not any(np.array_equal(a, key(k)) for k in kept):
+                    kept.append(t)
+            out = kept
         return out[:MAX_ALTERNATIVES]
+
+    def places(self):
+        """The tensors of the region where a gradient can be swapped for something else, leaving
+        out those that only pass their gradient on unchanged (the output of a product before its
+        bias is added: swapping there is swapping at the sum)."""
+        graph = self.graph
+        for u in self.region[1:]:
+            users = graph.users(u)
+            if u.size <= 1 or (len(users) == 1 and id(users[0]) in self.ids and
+                               np.array_equal(graph.grad(u), graph.grad(users[0]))):
+                continue
+            yield u
 
     # -- matching ------------------------------------------------------------------------------
     def fits(self, cand):
-        return matches(self.h, cand, self.tol, self.facts)
+        return self.matcher.match(cand)
 
-    def fits_free(self, base, direction):
-        """(factor, k) with hand = factor * (base + k * direction), or None."""
-        d = np.asarray(direction, dtype=np.float64)
-        if d.shape != self.h.shape or not np.isfinite(d).all():
-            return None
-        dd = float(np.vdot(d, d))
-        if dd == 0 or np.count_nonzero(np.abs(d) > self.tol.allowed(base)) < 2:
-            return None
-        m = np.array([[np.vdot(base, base), np.vdot(base, d)], [np.vdot(base, d), dd]])
-        rhs = np.array([np.vdot(self.h, base), np.vdot(self.h, d)])
-        try:
-            alpha, _ = np.linalg.solve(m, rhs)
-        except np.linalg.LinAlgError:
-            return None
-        for c in self.facts.factors():
-            if abs(c - alpha) <= 0.05 * abs(c):
-                k = float(np.vdot(self.h / c - base, d)) / dd
-                fitted = base + k * d
-                if self.tol.agrees(self.h, c * fitted) and not self.tol.agrees(fitted, base):
-                    return c, k
-        return None
+    def fits_free(self, direction):
+        """(factor, k) with hand = factor * (autograd's + k * direction), or None."""
+        return self.matcher.match_free(direction)
 
     def at(self, seeds):
-        return self.auto + np.asarray(self.graph.propagate(seeds, self.x), dtype=np.float64)
+        """autograd's gradient of the row's tensor after the changes `seeds` (a Change)."""
+        return Change(self.graph, seeds, self.x, self.auto)
+
+    def change(self, seeds):
+        """What the changes `seeds` alone add to the row's gradient (a Change)."""
+        return Change(self.graph, seeds, self.x, np.zeros(self.x.shape))
 
     # -- the search ----------------------------------------------------------------------------
     def run(self):
@@ -225,9 +317,10 @@ class _Search:
                                                    within=step.members), dtype=np.float64)
                 for var in variants(step, d):
                     delta = var.change(g)
+                    if not np.any(np.abs(delta) > 64 * self.tol.eps * float(np.abs(g).max(initial=0))):
+                        continue  # this formula and the right one agree here
                     if var.free:
-                        got = self.fits_free(self.auto, graph.propagate({id(u): (u, delta)},
-                                                                        self.x))
+                        got = self.fits_free(self.change({id(u): (u, delta)}))
                         if got:
                             c, k = got
                             text = var.text.format(k=f"{var.offset + k:.3g}")
@@ -247,40 +340,48 @@ class _Search:
 
     def _step(self, step, text, seeds, c, advice="", what=None):
         fn = step.y.grad_fn
-        kind = step.kind.replace("_", " ")
-        if what is None and len(step.members) == 2:  # one op: as written, and what it is
-            what = sites.label(fn)
-            if step.kind != "op" and kind not in what and what not in ("sigmoid", "relu"):
-                what += f" ({kind})"
-        what = what or kind
+        if what is None:
+            what = _step_name(step)
         e = self.explanation("local_derivative", f"the step through {_at(what, fn)} uses {text}",
                              seeds, c, fn, advice=advice)
         e.op = what
         return e
 
     # 3. a contribution left out, or scaled
+    def _dominates(self, u):
+        """Whether every path from the row's tensor to the loss goes through u."""
+        x, graph = self.x, self.graph
+        seen, stack = {id(x)}, [x]
+        while stack:
+            for v in graph.users(stack.pop()):
+                if v is graph.loss and v is not u:
+                    return False
+                if v is not u and id(v) not in seen:
+                    seen.add(id(v))
+                    stack.append(v)
+        return True
+
     def missing_terms(self):
         graph, x = self.graph, self.x
         for u in self.region:
             users = graph.users(u)
-            if u is x and len(users) < 2:
-                continue
+            if len(users) < 2 and (u is x or self._dominates(u)):
+                continue  # dropping its only use drops everything
+            scale = float(np.abs(graph.grad(u)).max(initial=0.0))
             for use in users:
                 if id(use) not in self.ids:
                     continue
                 share = graph.share(use, u)
-                if not np.any(share):
-                    continue
-                part = np.asarray(share if u is x else graph.propagate({id(u): (u, share)}, x),
-                                  dtype=np.float64)
-                if float(np.abs(part).max()) <= self.tol.floor:
-                    continue
+                if float(np.abs(share).max(initial=0.0)) <= 64 * self.tol.eps * scale:
+                    continue  # a use that sends (next to) nothing back: a max taken for safety
+                part = np.asarray(share, dtype=np.float64) if u is x else \
+                    self.change({id(u): (u, share)})
                 rank = (self.depth[id(u)], 0)
-                c = self.fits(self.auto - part)
+                c = self.fits(self.at({id(u): (u, -share)}))
                 if c is not None:
                     yield rank, self._missing(u, use, {id(u): (u, -share)}, c, len(users))
                     continue
-                got = self.fits_free(self.auto, part)
+                got = self.fits_free(part)
                 if got and abs(got[1] + 1) > 1e-3:  # k = -1: dropped, tried above
                     c, k = got
                     yield (rank[0], 1), self._scaled(u, use, {id(u): (u, k * share)}, c, 1 + k)
@@ -332,7 +433,7 @@ class _Search:
     def extra_terms(self):
         x, graph = self.x, self.graph
         for rank, v in enumerate([x] + self.same_shape(x.shape, exclude=x)):
-            got = self.fits_free(self.auto, np.asarray(v.data, dtype=np.float64))
+            got = self.fits_free(np.asarray(v.data, dtype=np.float64))
             if got:
                 c, k = got
                 what = self.row if v is x else sites.describe(graph, v)
@@ -372,11 +473,9 @@ class _Search:
                 c = self.fits(graph.grad(t))
                 if c is not None:
                     yield (0,), self._other(t, c)
-        for u in self.region[1:]:
-            if u.size <= 1:
-                continue
+        for u in self.places():
             gu = np.asarray(graph.grad(u), np.float64)
-            for v in self.same_shape(u.shape, exclude=u):
+            for v in self.same_shape(u.shape, exclude=u, key=graph.grad):
                 gv = np.asarray(graph.grad(v), np.float64)
                 if self.tol.agrees(gv, gu):
                     continue
@@ -394,7 +493,7 @@ class _Search:
         """(tensor, values, description) of the forward values that could stand in u's place:
         u's, those of tensors of its shape, and the probabilities behind a log-softmax."""
         graph = self.graph
-        for v in [u] + self.same_shape(u.shape, exclude=u):
+        for v in [u] + self.same_shape(u.shape, exclude=u, key=lambda t: t.data):
             yield v, np.asarray(v.data, dtype=np.float64), sites.describe(graph, v)
         for step in self._steps(u):
             if step.kind == "log_softmax":
@@ -404,7 +503,7 @@ class _Search:
 
     def values(self):
         graph, x = self.graph, self.x
-        for u in self.region:
+        for u in [x, *self.places()]:
             if u.size <= 1:
                 continue
             gu = np.asarray(graph.grad(u), dtype=np.float64)
@@ -426,6 +525,19 @@ class _Search:
                     v.grad_fn, lead=f"your {self.row} follows from sending the forward values of "
                                     f"{what} back {belongs}",
                     advice="the error, not the values, goes back")
+
+
+def _step_name(step):
+    """A step as the learner wrote it: 'np.tanh', 'np.maximum (relu)', 'np.where (leaky relu)';
+    a step written with operators only ('1 / (1 + np.exp(-z))') by what it is: 'sigmoid'."""
+    kind = step.kind.replace("_", " ")
+    written = sites.label(step.y.grad_fn)
+    if step.kind == "op" or kind in written:
+        return written
+    one_op = len(step.members) == 2
+    if one_op or written[:1].isalpha():  # one op, or a function (np.where), not + - * / alone
+        return f"{written} ({kind})"
+    return kind
 
 
 def _probabilities(step):

@@ -86,17 +86,19 @@ class ScaleFacts:
     the axes the loss adds up: a factor n is named as that axis, nothing more is claimed."""
     means: tuple = ()
     sums: tuple = ()
+    seen: tuple = ()  # factors found on other rows (a learner's scale is the same everywhere)
 
     @classmethod
     def batch(cls, sizes):
         return cls(tuple((int(n), "") for n in dict.fromkeys(sizes) if n and int(n) > 1))
 
     def factors(self):
-        """The factors worth trying on top of a candidate gradient: sign, 2, N (no fitting)."""
+        """The factors worth trying on top of a candidate gradient: sign, 2, N, and those seen
+        on other rows (no fitting)."""
         out = [1.0, -1.0, 2.0, -2.0, 0.5, -0.5]
         for n, _ in self.means:
             out += [n, -n, 1 / n, -1 / n]
-        return out
+        return out + [c for c in self.seen if all(abs(c - f) > 1e-9 * abs(f) for f in out)]
 
     def hint(self, c, telling_only=False):
         """A line saying what the factor c is; with telling_only, None unless it means something
@@ -119,6 +121,9 @@ class ScaleFacts:
         for factor, text in ((2, "2 times"), (0.5, "half")):
             if _close(c, factor):
                 return f"yours is {text} autograd's: the 1/2 in 1/2 (y - t)^2, or the 2 of the square?"
+        for factor in self.seen:
+            if _close(c, factor):
+                return f"yours is {factor_text(c)} times autograd's, as in the other rows"
         for n, where in self.sums:
             if _close(c, n):
                 return f"yours is {n} times autograd's; {n} is {where}"

@@ -83,18 +83,30 @@ class RecordedGraph:
         return _conform(np.asarray(g), x, None, False) if np.shape(g) != x.shape or \
             np.asarray(g).dtype != x.dtype else np.asarray(g)
 
-    def pull(self, t, gy=None):
+    def pull(self, t, gy=None, wanted=None):
         """[(input, gradient)] that t's op sends back for gradient gy at t (autograd's own when
-        None), for the inputs that require grad."""
+        None), for the inputs that require grad (and, with `wanted`, a set of ids, only those:
+        the others are not computed)."""
         if gy is None and id(t) in self._pulled:
             return self._pulled[id(t)]
         fn = t.grad_fn
         g = self.grad(t) if gy is None else np.asarray(gy, dtype=t.dtype)
-        gxs = fn.backward(g, t.data, *fn._xs)
+        skipped = []
+        if wanted is not None:  # an op computes only the gradients its inputs need (Op.needs)
+            skipped = [x for x in fn.inputs if isinstance(x, Tensor) and x._requires_grad
+                       and id(x) not in wanted]
+        for x in skipped:
+            x._requires_grad = False
+        try:
+            gxs = fn.backward(g, t.data, *fn._xs)
+        finally:
+            for x in skipped:
+                x._requires_grad = True
         gxs = gxs if type(gxs) is tuple else (gxs,)
         out = []
         for x, gx in zip(fn.inputs, gxs):
-            if gx is not None and isinstance(x, Tensor) and x.requires_grad:
+            if gx is not None and isinstance(x, Tensor) and x.requires_grad \
+                    and (wanted is None or id(x) in wanted):
                 out.append((x, _conform(gx, x, fn, False)))
         if gy is None:
             self._pulled[id(t)] = out
@@ -126,13 +138,61 @@ class RecordedGraph:
             g = pending.pop(id(t), None)
             if g is None or t.grad_fn is None:
                 continue
-            for x, gx in self.pull(t, g):
+            for x, gx in self.pull(t, g, reach if within is None else within | {id(target)}):
                 key = id(x)
                 if key in reach and (within is None or key in within):
                     pending[key] = pending[key] + gx if key in pending else gx
         g = pending.get(id(target))
         return np.zeros_like(target.data) if g is None else np.asarray(g)
 
+    def last_product(self, target):
+        """(t, slot) when target's only use is as a matrix factor of t = a @ b (slot 0 or 1),
+        else None: then its gradient is one product away from t's."""
+        users = self.users(target)
+        if len(users) != 1 or users[0].grad_fn.name != "Matmul":
+            return None
+        t = users[0]
+        fn = t.grad_fn
+        slots = [i for i, v in enumerate(fn.inputs) if v is target]
+        if len(slots) != 1 or any(np.ndim(v) != 2 for v in fn._xs):
+            return None
+        return t, slots[0]
+
     def at(self, seeds, target):
         """autograd's gradient of target after the changes `seeds`."""
         return self.grad(target) + self.propagate(seeds, target)
+
+
+class Change:
+    """autograd's gradient of `target` after the changes `seeds`, computed when asked: a sample
+    of its entries first (cheap when target is a weight whose gradient is a product a.T @ g:
+    only the sampled dot products are taken), the whole array only when the sample matches."""
+
+    def __init__(self, graph, seeds, target, base):
+        self.graph, self.seeds, self.target, self.base = graph, seeds, target, base
+        self._full = self._g = None
+        self._last = None if id(target) in seeds else graph.last_product(target)
+
+    def full(self):
+        if self._full is None:
+            if self._g is not None:  # one product away from the gradient at t, already known
+                t, slot = self._last
+                pulled = dict((id(x), gx) for x, gx in self.graph.pull(t, self._g, {id(self.target)}))
+                change = pulled.get(id(self.target), 0.0)
+            else:
+                change = self.graph.propagate(self.seeds, self.target)
+            self._full = self.base + np.asarray(change, dtype=np.float64)
+        return self._full
+
+    def sampled(self, idx):
+        if self._full is not None or self._last is None:
+            return self.full().flat[idx]
+        t, slot = self._last
+        g = self._g = np.asarray(self.graph.propagate(self.seeds, t), dtype=np.float64)
+        a, b = (np.asarray(v, dtype=np.float64) for v in t.grad_fn._xs)
+        i, j = np.unravel_index(idx, self.target.shape)
+        if slot == 1:  # y = a @ W: dW[i, j] = a[:, i] . g[:, j]
+            picked = np.einsum("ni,ni->i", a[:, i], g[:, j])
+        else:          # y = W @ b: dW[i, j] = g[i, :] . b[j, :]
+            picked = np.einsum("in,in->i", g[i, :], b[j, :])
+        return self.base.flat[idx] + picked

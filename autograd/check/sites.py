@@ -50,6 +50,11 @@ _CLEAN = {".dot(": ".dot", ".exp(": ".exp", ".log(": ".log", ".sqrt(": ".sqrt", 
           ".clip(": ".clip", ".mean(": ".mean", ".sum(": ".sum", ".max(": ".max",
           ".min(": ".min", ".reshape(": ".reshape", ".flatten(": ".flatten",
           ".astype(": ".astype"}
+# What to call an op whose spelling is not on its line (a helper called through a variable)
+DEFAULTS = {"Exp": "np.exp", "Log": "np.log", "Sqrt": "np.sqrt", "Abs": "np.abs", "Sin": "np.sin",
+            "Cos": "np.cos", "Tanh": "np.tanh", "Maximum": "np.maximum", "Minimum": "np.minimum",
+            "Where": "np.where", "Clip": "np.clip", "Sum": "np.sum", "Max": "np.max",
+            "Min": "np.min", "Reshape": "reshape", "Transpose": ".T", "Matmul": "@"}
 _ASSIGNED = re.compile(r"^\s*([A-Za-z_]\w*)\s*=[^=]")
 
 
@@ -87,7 +92,7 @@ def label(fn):
     for s in spellings:
         if s in text:
             return _CLEAN.get(s, s)
-    return _CLEAN.get(spellings[-1], spellings[-1])
+    return DEFAULTS.get(fn.name) or _CLEAN.get(spellings[-1], spellings[-1])
 
 
 def line(fn):
