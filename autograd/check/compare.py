@@ -92,7 +92,7 @@ def compare_gradients(loss_fn, params, hand, *, batch_size=None, rtol=None, atol
 
     graph = RecordedGraph(loss, {id(t): n for n, t in known.items()})
     facts, n = loss_facts(graph, batch_size)
-    value = float(loss.data)
+    value = loss_scale(graph)
     position = _gradient_positions(graph)
     alternatives = _Subgradients(graph)
     rows, tolerances = [], {}
@@ -122,7 +122,7 @@ def compare_gradients(loss_fn, params, hand, *, batch_size=None, rtol=None, atol
                 if v.diagnosis == "scaled":
                     row.diagnosis, row.hint, row.scale = v.diagnosis, v.hint, v.scale
     explain_rows(graph, rows, known, tolerances, facts)
-    return GradientReport(rows, value, n)
+    return GradientReport(rows, float(loss.data), n)
 
 
 HINT_KINK = "matches autograd up to the choice of slope at kink points (see the note)"
@@ -140,7 +140,9 @@ def explain_rows(graph, rows, tensors, tolerances, facts):
         x = tensors[row.name]
         tol = tolerances[row.name]
         e = None
-        if row.diagnosis in ("wrong", "partial", "shape") and x in graph:
+        odd_scale = row.diagnosis == "scaled" and ScaleFacts(facts.means, facts.sums).hint(
+            row.scale, telling_only=True) is None  # not N, 1/N, 2 or 1/2: worth a search
+        if (row.diagnosis in ("wrong", "partial", "shape", "zero") or odd_scale) and x in graph:
             h = _as_shape(row.hand, x.shape)
             if h is not None:
                 e = _carried(graph, x, h, row.name, found, tol, facts) or \
@@ -284,6 +286,15 @@ def loss_facts(graph, batch_size=None):
             sums.append((size, f"the size of axis {a} of the {shape} array the loss adds up"))
     n = count if count > 1 and len(axes) == 1 else None
     return ScaleFacts(tuple(means), tuple(sums)), n
+
+
+def loss_scale(graph):
+    """The size of the loss for the tolerance's floor: |loss|, or the size of the terms it adds
+    up when they cancel (a loss of 0 made of terms of size 1 still rounds like size 1)."""
+    scale = abs(float(graph.loss.data))
+    for e, weight in _reduced(graph):
+        scale = max(scale, abs(weight) * float(np.sum(np.abs(e.data), dtype=np.float64)))
+    return scale if math.isfinite(scale) else 1.0
 
 
 _SPINE = {"Sum", "Negative", "Add", "Subtract", "Reshape", "Divide", "Multiply", "AsType"}

@@ -78,6 +78,7 @@ class Matcher:
         self.tol, self.facts = tolerance, facts
         self.auto = None if auto is None else np.asarray(auto, dtype=np.float64)
         self.allowed = tolerance.allowed(self.h)
+        self.zero = float(np.abs(self.h).max(initial=0.0)) <= tolerance.floor
         self.sample = None
         if self.h.size > 4 * self.SAMPLE:
             pick = np.random.default_rng(0).choice(self.h.size, self.SAMPLE, replace=False)
@@ -133,21 +134,22 @@ class Matcher:
         dd = float(np.vdot(d, d))
         if dd == 0:
             return None
-        bd = float(np.vdot(base, d))
-        m = np.array([[float(np.vdot(base, base)), bd], [bd, dd]])
-        rhs = np.array([float(np.vdot(h, base)), float(np.vdot(h, d))])
-        try:
-            alpha, _ = np.linalg.solve(m, rhs)
-        except np.linalg.LinAlgError:
-            return None
-        for c in self.facts.factors():
-            if abs(c - alpha) <= 0.05 * abs(c):
-                k = float(np.vdot(h / c - base, d)) / dd
-                if bool(np.all(np.abs(h - c * (base + k * d)) <= allowed)):
-                    return c, k
+        bb, bd = float(np.vdot(base, base)), float(np.vdot(base, d))
+        if bb * dd - bd * bd <= 1e-9 * bb * dd:
+            factors = [1.0]  # base ~0, or along d: no factor on top can be told apart
+        else:
+            rhs = np.array([float(np.vdot(h, base)), float(np.vdot(h, d))])
+            alpha = np.linalg.solve(np.array([[bb, bd], [bd, dd]]), rhs)[0]
+            factors = [c for c in self.facts.factors() if abs(c - alpha) <= 0.05 * abs(c)]
+        for c in factors:
+            k = float(np.vdot(h / c - base, d)) / dd
+            if bool(np.all(np.abs(h - c * (base + k * d)) <= allowed)):
+                return c, k
         return None
 
     def _factor(self, h, cand, allowed):
+        if self.zero and bool(np.all(np.abs(cand) <= allowed)):
+            return 1.0  # an all-zero hand gradient, and a change that zeroes it
         cc = float(np.vdot(cand, cand))
         if cc == 0 or float(np.abs(cand).max()) <= self.tol.floor:
             return None
@@ -243,8 +245,11 @@ class _Search:
 
     # -- the search ----------------------------------------------------------------------------
     def run(self):
-        for family in (self.other_named, self.activation_steps, self.missing_terms,
-                       self.extra_terms, self.other_steps, self.other_gradients, self.values):
+        families = (self.other_named, self.activation_steps, self.missing_terms,
+                    self.extra_terms, self.other_steps, self.other_gradients, self.values)
+        if self.matcher.zero:  # all zeros: a dropped term or a mask that is 0 everywhere
+            families = (self.missing_terms, self.activation_steps)
+        for family in families:
             found = [e for e in family() if e is not None]
             if found:
                 best = min(found, key=lambda e: e[0])[1]

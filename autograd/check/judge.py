@@ -112,12 +112,6 @@ class ScaleFacts:
                                           "flipped")):
                 if _close(c, factor):
                     return f"sum vs mean over the batch? yours is {text}{where}"
-            for factor, text in ((2 * n, f"2N = {2 * n} times"), (n / 2, f"N/2 = {n}/2 times"),
-                                 (1 / (2 * n), f"1/(2N) = 1/{2 * n} of"),
-                                 (2 / n, f"2/N = 2/{n} of")):
-                if _close(c, factor):
-                    return (f"sum vs mean over the batch (N = {n}), and the 2 of the square? "
-                            f"yours is {text} autograd's")
         for factor, text in ((2, "2 times"), (0.5, "half")):
             if _close(c, factor):
                 return f"yours is {text} autograd's: the 1/2 in 1/2 (y - t)^2, or the 2 of the square?"
@@ -141,8 +135,8 @@ def factor_text(c):
         return str(int(round(c)))
     if exact:
         return exact
-    near = fraction(c, max_denominator=10, rel=0.03)
-    if near is None and abs(c - round(c)) <= 0.03 * abs(c) and round(c) != 0:
+    near = fraction(c, max_denominator=10, rel=0.05)
+    if near is None and abs(c - round(c)) <= 0.05 * abs(c) and round(c) != 0:
         near = str(int(round(c)))
     return f"{c:.4g}" + (f" (about {near})" if near else "")
 
