@@ -248,7 +248,7 @@ class _Search:
         families = (self.other_named, self.activation_steps, self.missing_terms,
                     self.extra_terms, self.other_steps, self.other_gradients, self.values)
         if self.matcher.zero:  # all zeros: a dropped term or a mask that is 0 everywhere
-            families = (self.missing_terms, self.activation_steps)
+            families = (self.activation_steps, self.missing_terms)
         for family in families:
             found = [e for e in family() if e is not None]
             if found:
@@ -396,12 +396,14 @@ class _Search:
                     c = self.fits(share)
                     if c is not None:
                         what = self._use(x, use)
+                        advice = "the gradients of all its uses add up"
+                        if sites.run_of(graph, use):
+                            advice += " (backprop through time goes back through every step)"
                         yield (0, 2), self.explanation(
                             "missing_term", f"only the contribution of {what} is counted",
                             {id(x): (x, share - graph.grad(x))}, c, use.grad_fn,
                             lead=f"your {self.row} counts only the contribution of {what}, one of "
-                                 f"its {len(users)} uses",
-                            advice="the gradients of all its uses add up")
+                                 f"its {len(users)} uses", advice=advice)
 
     def _use(self, u, use):
         fn = use.grad_fn
@@ -419,10 +421,13 @@ class _Search:
                 use.grad_fn, lead=f"your {self.row} leaves out the contribution of {what}",
                 advice=f"{self.row} is used {n_users} times, and the gradients of all its uses "
                        "add up")
+        advice = "the gradient must flow back through every use"
+        if sites.run_of(self.graph, use):
+            advice += " (backprop through time goes back through every step)"
         return self.explanation(
             "missing_term", f"everything that flows back through {what} is left out", seeds, c,
             use.grad_fn, lead=f"your {self.row} leaves out everything that reaches it through "
-                              f"{what}", advice="the gradient must flow back through every use")
+                              f"{what}", advice=advice)
 
     def _scaled(self, u, use, seeds, c, k):
         what = self._use(u, use)
@@ -569,19 +574,13 @@ def _factor_note(c, facts):
 
 
 def _run_note(graph, t):
-    """', its 3rd of 5 runs' when t's line ran several times (a loop), else ''."""
-    fn = t.grad_fn
-    key = sites._frame(fn)
-    if key is None:
+    """' (the 3rd of its 5 runs)' when t's line ran several times (a loop), else ''."""
+    run = sites.run_of(graph, t)
+    if run is None:
         return ""
-    same = [u for u in graph.computed if sites._frame(u.grad_fn) is not None
-            and sites._frame(u.grad_fn)[:3] == key[:3] and u.grad_fn.name == fn.name]
-    if len(same) < 2:
-        return ""
-    same.sort(key=lambda u: u.grad_fn._clock)
-    k = next(i for i, u in enumerate(same) if u is t) + 1
-    suffix = {1: "st", 2: "nd", 3: "rd"}.get(k if k < 20 else k % 10, "th")
-    return f" (run {k}{suffix if k not in (11, 12, 13) else 'th'} of {len(same)})"
+    k, n = run
+    suffix = "th" if 10 < k % 100 < 14 else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
+    return f" (the {k}{suffix} of its {n} runs)"
 
 
 def _penalty(graph, u, use):

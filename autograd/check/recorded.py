@@ -38,8 +38,8 @@ class RecordedGraph:
         self._pulled = {}
         self.cache = {}  # for searches over this graph (steps found from a tensor ...)
         self.by_name = {name: t for t in self.order if (name := self.names.get(id(t)))}
-        by_clock = sorted(self.computed, key=lambda t: t.grad_fn._clock)
-        self.next_op = {id(a): b for a, b in zip(by_clock, by_clock[1:])}
+        self.by_clock = sorted(self.computed, key=lambda t: t.grad_fn._clock)
+        self.next_op = {id(a): b for a, b in zip(self.by_clock, self.by_clock[1:])}
 
     # -- looking things up ---------------------------------------------------------------------
     def __contains__(self, t):

@@ -170,3 +170,21 @@ def short_name(graph, t):
 
 def is_tensor(x):
     return isinstance(x, Tensor)
+
+
+def run_of(graph, t):
+    """(k, n): t was computed in the k-th of n runs of its line (a loop), or None. A run is told
+    by the ops it makes: n is the count of the line's rarest op, each run makes the same ones."""
+    f = _frame(t.grad_fn) if t.grad_fn is not None else None
+    if f is None:
+        return None
+    same = [u for u in graph.by_clock if (_frame(u.grad_fn) or ())[:3] == f[:3]]
+    counts = {}
+    for u in same:
+        counts[u.grad_fn.name] = counts.get(u.grad_fn.name, 0) + 1
+    n = min(counts.values())
+    if n < 2 or any(c % n for c in counts.values()):
+        return None
+    mine = [u for u in same if u.grad_fn.name == t.grad_fn.name]
+    per_run = len(mine) // n
+    return next(i for i, u in enumerate(mine) if u is t) // per_run + 1, n
