@@ -529,10 +529,11 @@ class _Search:
                         lead=f"your {self.row} is the forward values of {what}, not a gradient")
                     continue
                 belongs = f"where the gradient of {sites.describe(graph, u)} belongs"
+                # the slip is in the step back from u: name u's op and line
                 yield (self.depth[id(u)],), self.explanation(
                     "values_for_gradient",
                     f"the forward values of {what} are sent back {belongs}", seeds, c,
-                    v.grad_fn, lead=f"your {self.row} follows from sending the forward values of "
+                    u.grad_fn, lead=f"your {self.row} follows from sending the forward values of "
                                     f"{what} back {belongs}",
                     advice="the error, not the values, goes back")
 

@@ -113,12 +113,18 @@ def where(fn, quote=True):
     if f is None:
         return ""
     text = f"at {line(fn)}"
+    if not f[2].startswith("<") and (_is_cell(f[0]) or not (quote and f[3])):
+        text += f" in {f[2]}"  # a notebook's "line 6" needs its function to be found
     if quote and f[3]:
-        shown = f[3] if len(f[3]) <= 60 else f[3][:57] + "..."
+        shown = _without_comment(f[3])
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
         return text + f" (`{shown}`)"
-    if not f[2].startswith("<"):
-        text += f" in {f[2]}"
     return text
+
+
+def _without_comment(code):
+    """The line without a trailing comment (one that starts after two spaces)."""
+    return re.split(r"\s{2,}#", code, maxsplit=1)[0].rstrip()
 
 
 def _is_cell(path):
