@@ -13,7 +13,9 @@ import numpy as np
 from ..graph import record_sites
 from ..tensor import Tensor
 from . import kinks, sites
-from .explain import Explanation, _factor_note, explain, fallback, matches, sentence
+from .explain import Explanation, explain
+from .match import matches
+from .wording import factor_note, fallback, sentence
 from .judge import ScaleFacts, Tolerance, diagnose
 from .recorded import RecordedGraph
 from .report import GradientReport, GradientRow
@@ -192,7 +194,7 @@ def _carried(graph, x, h, name, found, tol, facts):
         if c is not None:
             return Explanation(prev.cause, sentence(
                 f"your `{name}` carries the mistake found at `{prev.origin}`: "
-                f"{prev.core}{_factor_note(c, facts)}"), prev.core, prev.op, prev.line, c, None,
+                f"{prev.core}{factor_note(c, facts)}"), prev.core, prev.op, prev.line, c, None,
                 prev.origin)
     return None
 
@@ -209,7 +211,7 @@ def _inherited(graph, x, h, name, wrong, tensors, tol, facts):
             what = f" ({above.cause})" if above.cause else ""
             return Explanation(above.cause, sentence(
                 f"this step is right: your `{name}` follows from your `{above.name}`, which is "
-                f"wrong{what}{_factor_note(c, facts)}; fix `{above.name}` first"), "",
+                f"wrong{what}{factor_note(c, facts)}; fix `{above.name}` first"), "",
                 above.op, above.line, c)
     return None
 
@@ -238,7 +240,7 @@ class _Subgradients:
         for variant, seeds, where in self.changes():
             alt = np.asarray(self.graph.at(seeds, t), dtype=np.float64)
             if tol.agrees(h, alt):
-                points = sum(int(np.count_nonzero(_tie_count(u))) for u in where)
+                points = sum(kinks.tie_count(u.grad_fn) for u in where)
                 ops = ", ".join(dict.fromkeys(
                     f"{sites.label(u.grad_fn)} {sites.where(u.grad_fn, quote=False)}".strip()
                     for u in where))
@@ -249,15 +251,6 @@ class _Subgradients:
                         f"{'s' if points != 1 else ''} ({ops}), where any value between the "
                         f"one-sided slopes is a valid gradient: yours takes {how} there")
         return None
-
-
-def _tie_count(t):
-    fn = t.grad_fn
-    tie = kinks._ties(fn, fn._xs)
-    if tie is None:
-        i = kinks._mask_product(fn)
-        tie = np.asarray(fn._xs[i]) == 0 if i is not None else np.zeros(0, dtype=bool)
-    return tie
 
 
 def loss_facts(graph, batch_size=None):

@@ -1,4 +1,5 @@
-"""Explaining a wrong hand gradient: the one change to backprop that reproduces the learner's numbers.
+"""Explaining a wrong hand gradient: the one change to backprop that reproduces the learner's
+numbers.
 
 A hand derivation that goes wrong is nearly always autograd's backprop with one thing changed:
 
@@ -25,9 +26,11 @@ import numpy as np
 
 from . import sites
 from .judge import ScaleFacts, Tolerance
+from .match import Matcher
 from .recorded import Change
-from .steps import ACTIVATIONS, steps_from, target_variants, variants
+from .steps import ACTIVATIONS, op_variants, steps_from, target_variants, variants
 from .text import short
+from .wording import factor_note, op_at, penalty, probabilities, run_note, sentence, step_name
 
 CAUSES = ("other_tensor", "missing_term", "extra_term", "local_derivative", "values_for_gradient")
 MAX_REGION = 48        # tensors searched between a row and the right rows above it
@@ -63,106 +66,6 @@ def explain(graph, x, hand, *, right=(), rows=(), tolerance=None, facts=None, na
         else:
             return _Search(graph, x, hand, tolerance, facts, right, rows, name).other_shapes()
     return _Search(graph, x, hand, tolerance, facts, right, rows, name).run()
-
-
-class Matcher:
-    """Whether candidate gradients match a hand gradient: `match(cand)` gives the factor (1, -1,
-    2, N ...) that makes cand agree with the hand within the tolerance, or None. A candidate that
-    is autograd's gradient `auto` itself (the change made no difference) matches nothing. Large
-    arrays are compared on a sample of entries first, so most candidates are turned down fast."""
-
-    SAMPLE = 256
-
-    def __init__(self, hand, tolerance, facts, auto=None):
-        self.h = np.asarray(hand, dtype=np.float64)
-        self.tol, self.facts = tolerance, facts
-        self.auto = None if auto is None else np.asarray(auto, dtype=np.float64)
-        self.allowed = tolerance.allowed(self.h)
-        self.zero = float(np.abs(self.h).max(initial=0.0)) <= tolerance.floor
-        self.sample = None
-        if self.h.size > 4 * self.SAMPLE:
-            pick = np.random.default_rng(0).choice(self.h.size, self.SAMPLE, replace=False)
-            self.sample = np.sort(pick)
-
-    def match(self, cand):
-        """`cand`: an array, or a Change (computed in full only when its sample matches)."""
-        if self.sample is not None:
-            picked = cand.sampled(self.sample) if isinstance(cand, Change) else \
-                np.asarray(cand, dtype=np.float64).flat[self.sample]
-            c = self._factor(self.h.flat[self.sample], picked,
-                             self.allowed.flat[self.sample] if np.ndim(self.allowed) else
-                             self.allowed)
-            if c is None:
-                return None
-        cand = np.asarray(cand.full() if isinstance(cand, Change) else cand, dtype=np.float64)
-        if cand.shape != self.h.shape:
-            return None
-        if not np.isfinite(cand).all():
-            return None
-        if self.auto is not None and self.tol.agrees(cand, self.auto):
-            return None
-        return self._factor(self.h, cand, self.allowed)
-
-    def match_free(self, direction):
-        """(factor, k) with hand = factor * (auto + k * direction) within the tolerance, for a
-        change of autograd's gradient by k * direction that matters, or None. `direction`: an
-        array, or a Change (of zero base) computed in full only when its sample matches."""
-        if self.auto is None:
-            return None
-        if self.sample is not None:
-            s = self.sample
-            picked = direction.sampled(s) if isinstance(direction, Change) else \
-                np.asarray(direction, dtype=np.float64).flat[s]
-            allowed = self.allowed.flat[s] if np.ndim(self.allowed) else self.allowed
-            if self._free(self.h.flat[s], self.auto.flat[s], picked, allowed) is None:
-                return None
-        d = np.asarray(direction.full() if isinstance(direction, Change) else direction,
-                       dtype=np.float64)
-        if d.shape != self.h.shape:
-            return None
-        if not np.isfinite(d).all():
-            return None
-        base_allowed = self.tol.allowed(self.auto)
-        if np.count_nonzero(np.abs(d) > base_allowed) < 2:
-            return None  # one free number fits any one entry
-        got = self._free(self.h, self.auto, d, self.allowed)
-        if got is None or self.tol.agrees(self.auto + got[1] * d, self.auto):
-            return None
-        return got
-
-    def _free(self, h, base, d, allowed):
-        dd = float(np.vdot(d, d))
-        if dd == 0:
-            return None
-        bb, bd = float(np.vdot(base, base)), float(np.vdot(base, d))
-        if bb * dd - bd * bd <= 1e-9 * bb * dd:
-            factors = [1.0]  # base ~0, or along d: no factor on top can be told apart
-        else:
-            rhs = np.array([float(np.vdot(h, base)), float(np.vdot(h, d))])
-            alpha = np.linalg.solve(np.array([[bb, bd], [bd, dd]]), rhs)[0]
-            factors = [c for c in self.facts.factors() if abs(c - alpha) <= 0.05 * abs(c)]
-        for c in factors:
-            k = float(np.vdot(h / c - base, d)) / dd
-            if bool(np.all(np.abs(h - c * (base + k * d)) <= allowed)):
-                return c, k
-        return None
-
-    def _factor(self, h, cand, allowed):
-        if self.zero and bool(np.all(np.abs(cand) <= allowed)):
-            return 1.0  # an all-zero hand gradient, and a change that zeroes it
-        cc = float(np.vdot(cand, cand))
-        if cc == 0 or float(np.abs(cand).max()) <= self.tol.floor:
-            return None
-        fitted = float(np.vdot(h, cand)) / cc
-        for c in self.facts.factors():
-            if abs(c - fitted) <= 0.05 * abs(c) and bool(np.all(np.abs(h - c * cand) <= allowed)):
-                return c
-        return None
-
-
-def matches(hand, cand, tolerance, facts, auto=None):
-    """Matcher(hand, ...).match(cand), for one candidate."""
-    return Matcher(hand, tolerance, facts, auto).match(cand)
 
 
 def _broadcasts(shape, target):
@@ -262,14 +165,14 @@ class _Search:
             if t.shape == self.h.shape and t is not self.x:
                 c = self.fits(self.graph.grad(t))
                 if c is not None:
-                    return self._other(t, c, 0)
+                    return self._other(t, c)
         return None
 
     def explanation(self, cause, core, seeds, c, fn=None, *, lead=None, advice=""):
         """An Explanation whose sentence is `lead` (default: "your row is what backprop gives
         when <core>"), the factor on top, and `advice`."""
         lead = lead or f"your {self.row} is what backprop gives when {core}"
-        return Explanation(cause, sentence(lead + _factor_note(c, self.facts), advice), core,
+        return Explanation(cause, sentence(lead + factor_note(c, self.facts), advice), core,
                            sites.label(fn) if fn is not None else None,
                            sites.line(fn) if fn is not None else None, c, seeds)
 
@@ -322,7 +225,7 @@ class _Search:
                                                    within=step.members), dtype=np.float64)
                 for var in variants(step, d):
                     delta = var.change(g)
-                    if not np.any(np.abs(delta) > 64 * self.tol.eps * float(np.abs(g).max(initial=0))):
+                    if not np.any(np.abs(delta) > 64 * self.tol.eps * np.abs(g).max(initial=0)):
                         continue  # this formula and the right one agree here
                     if var.free:
                         got = self.fits_free(self.change({id(u): (u, delta)}))
@@ -346,9 +249,10 @@ class _Search:
     def _step(self, step, text, seeds, c, advice="", what=None):
         fn = step.y.grad_fn
         if what is None:
-            what = _step_name(step)
-        e = self.explanation("local_derivative", f"the step through {_at(what, fn)} uses {text}",
-                             seeds, c, fn, advice=advice)
+            what = step_name(step)
+        e = self.explanation("local_derivative",
+                             f"the step through {op_at(what, fn)} uses {text}", seeds, c, fn,
+                             advice=advice)
         e.op = what
         return e
 
@@ -407,11 +311,11 @@ class _Search:
 
     def _use(self, u, use):
         fn = use.grad_fn
-        penalty = _penalty(self.graph, u, use)
-        if penalty:
-            return f"the {penalty} term, {_at(sites.label(fn), fn)}"
+        term = penalty(self.graph, u, use)
+        if term:
+            return f"the {term} term, {op_at(sites.label(fn), fn)}"
         who = self.row if u is self.x else sites.short_name(self.graph, u)
-        return f"the use of {who} in {_at(sites.label(fn), fn)}{_run_note(self.graph, use)}"
+        return f"the use of {who} in {op_at(sites.label(fn), fn)}{run_note(self.graph, use)}"
 
     def _missing(self, u, use, seeds, c, n_users):
         what = self._use(u, use)
@@ -466,13 +370,13 @@ class _Search:
             for i, u in enumerate(fn.inputs):
                 if id(u) not in self.ids or sum(v is u for v in fn.inputs) > 1:
                     continue
-                for text, delta in _op_variants(graph, t, i):
+                for text, delta in op_variants(graph, t, i):
                     seeds = {id(u): (u, delta)}
                     c = self.fits(self.at(seeds))
                     if c is not None:
                         yield (self.depth[id(t)],), self.explanation(
                             "local_derivative",
-                            f"the step through {_at(sites.label(fn), fn)} uses {text}", seeds, c,
+                            f"the step through {op_at(sites.label(fn), fn)} uses {text}", seeds, c,
                             fn)
 
     # 6. another tensor's gradient, anywhere between here and the right rows
@@ -508,7 +412,7 @@ class _Search:
         for step in self._steps(u):
             if step.kind == "log_softmax":
                 where = sites.where(step.y.grad_fn, quote=False)
-                yield (step.y, _probabilities(step),
+                yield (step.y, probabilities(step),
                        f"the probabilities behind the log-softmax{' ' + where if where else ''}")
 
     def values(self):
@@ -538,150 +442,3 @@ class _Search:
                     advice="the error, not the values, goes back")
 
 
-def _step_name(step):
-    """A step as the learner wrote it: 'np.tanh', 'np.maximum (relu)', 'np.where (leaky relu)';
-    a step written with operators only ('1 / (1 + np.exp(-z))') by what it is: 'sigmoid'."""
-    kind = step.kind.replace("_", " ")
-    written = sites.label(step.y.grad_fn)
-    if step.kind == "op" or kind in written:
-        return written
-    one_op = len(step.members) == 2
-    if one_op or written[:1].isalpha():  # one op, or a function (np.where), not + - * / alone
-        return f"{written} ({kind})"
-    return kind
-
-
-def _probabilities(step):
-    return np.exp(np.asarray(step.y.data, dtype=np.float64))
-
-
-def sentence(lead, advice=""):
-    """lead, then ': advice', as one sentence ending in a full stop (or the advice's '?')."""
-    text = lead + (f": {advice}" if advice else "")
-    return text if text.endswith(("?", ".")) else text + "."
-
-
-def _at(what, fn):
-    where = sites.where(fn)
-    return f"{what} {where}" if where else what
-
-
-def _factor_note(c, facts):
-    if c == 1:
-        return ""
-    if c == -1:
-        return ", with the sign flipped"
-    return f", and {facts.hint(c)}"
-
-
-def _run_note(graph, t):
-    """' (the 3rd of its 5 runs)' when t's line ran several times (a loop), else ''."""
-    run = sites.run_of(graph, t)
-    if run is None:
-        return ""
-    k, n = run
-    suffix = "th" if 10 < k % 100 < 14 else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
-    return f" (the {k}{suffix} of its {n} runs)"
-
-
-def _penalty(graph, u, use):
-    """'L2' or 'L1' when `use` squares (or takes abs of) a leaf u on its way to the loss alone."""
-    fn = use.grad_fn
-    if u.grad_fn is not None:
-        return None
-    square = (fn.name == "Power" and not isinstance(fn.inputs[1], type(u))
-              and np.all(np.asarray(fn._xs[1]) == 2)) or \
-        (fn.name == "Multiply" and fn.inputs[0] is u and fn.inputs[1] is u)
-    kind = "L2" if square else "L1" if fn.name == "Abs" else None
-    if kind is None:
-        return None
-    t = use
-    while t is not graph.loss:  # only sums and scalings between the penalty and the loss
-        users = graph.users(t)
-        if len(users) != 1 or users[0].grad_fn.name not in ("Sum", "Multiply", "Divide", "Add",
-                                                             "Subtract", "Negative"):
-            return None
-        if users[0].grad_fn.name in ("Multiply", "Divide") and users[0].size != 1:
-            return None
-        t = users[0]
-    return kind
-
-
-def _op_variants(graph, t, i):
-    """[(text, change of the gradient at input i)] for the usual wrong derivatives of t's op."""
-    fn = t.grad_fn
-    xs = [np.asarray(v, dtype=np.float64) for v in fn._xs]
-    g = np.asarray(graph.grad(t), dtype=np.float64)
-    u = fn.inputs[i]
-    gxs = fn.backward(g, np.asarray(t.data, dtype=np.float64), *xs)
-    gxs = gxs if isinstance(gxs, tuple) else (gxs,)
-    if gxs[i] is None:
-        return []
-    right = graph.conform(np.asarray(gxs[i], dtype=u.dtype), u).astype(np.float64)
-    wrong = []
-    name = fn.name
-    if name == "Matmul" and xs[0].ndim == 2 and xs[1].ndim == 2:
-        a, b = xs
-        other = fn.inputs[1 - i]
-        who = sites.short_name(graph, other) if hasattr(other, "grad_fn") else "the other factor"
-        if i == 0 and b.shape[0] == b.shape[1]:
-            wrong.append((f"{who} where {who}.T belongs (in the backward pass the error goes "
-                          "back through the transposed weights)", g @ b))
-        if i == 1 and a.shape[0] == a.shape[1]:
-            wrong.append((f"{who} where {who}.T belongs", a @ g))
-    elif name == "Linear" and i == 0 and xs[1].ndim == 2 and xs[1].shape[0] == xs[1].shape[1]:
-        wrong.append(("W.T where W belongs (x @ W.T sends the error back through W)",
-                      g.reshape(-1, g.shape[-1]) @ xs[1].T))
-    elif name == "Multiply" and len(xs) == 2:
-        wrong.append(("its own value as the factor, where the other factor belongs "
-                      "(d(a * b)/da = b)", g * xs[i]))
-    elif name == "Subtract" and i == 1:
-        wrong.append(("+1 for the subtracted side, where -1 belongs (d(a - b)/db = -1)", g))
-    elif name == "Divide" and i == 0:
-        wrong.append(("the denominator as a factor, where 1/denominator belongs "
-                      "(d(a / b)/da = 1/b)", g * xs[1]))
-    elif name == "Divide" and i == 1:
-        wrong.append(("a / b**2 without its minus sign (d(a / b)/db = -a / b**2)",
-                      g * xs[0] / xs[1] ** 2))
-    out = []
-    for text, alt in wrong:
-        try:
-            alt = graph.conform(np.asarray(alt, dtype=u.dtype), u).astype(np.float64)
-        except (RuntimeError, ValueError):
-            continue
-        out.append((text, alt - right))
-    return out
-
-
-def fallback(graph, x, right, name=None):
-    """Where the mistake must be when no single change explains it: between this row and the
-    nearest right row after it (towards the loss), or the loss itself."""
-    row = f"`{name or graph.name(x) or 'this tensor'}`"
-    parent, queue, target = {id(x): None}, deque([x]), None
-    while queue:
-        u = queue.popleft()
-        if u is not x and id(u) in right:
-            target = u
-            break
-        for v in graph.users(u):
-            if id(v) not in parent:
-                parent[id(v)] = u
-                queue.append(v)
-    chain = []
-    node = target if target is not None else (graph.loss if id(graph.loss) in parent else None)
-    while node is not None and node is not x:
-        chain.append(node)
-        node = parent[id(node)]
-    chain.reverse()
-    ops = []
-    for t in chain[:3]:
-        where = sites.where(t.grad_fn, quote=False)
-        ops.append(sites.label(t.grad_fn) + (f" {where}" if where else ""))
-    more = f" and {len(chain) - 3} more ops" if len(chain) > 3 else ""
-    steps = ", then ".join(ops) + more
-    if target is not None:
-        return (f"no single slip reproduces it; the rows after it are right, so the mistake is in "
-                f"the step from {sites.short_name(graph, target)} to {row}, through {steps}: "
-                "re-derive that step, factor by factor")
-    return (f"no single slip reproduces it; the mistake is in the steps from the loss to {row}, "
-            f"through {steps}: re-derive them, factor by factor")

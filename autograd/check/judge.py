@@ -114,7 +114,8 @@ class ScaleFacts:
                     return f"sum vs mean over the batch? yours is {text}{where}"
         for factor, text in ((2, "2 times"), (0.5, "half")):
             if _close(c, factor):
-                return f"yours is {text} autograd's: the 1/2 in 1/2 (y - t)^2, or the 2 of the square?"
+                return (f"yours is {text} autograd's: the 1/2 in 1/2 (y - t)^2, or the 2 of the "
+                        "square?")
         for factor in self.seen:
             if _close(c, factor):
                 return f"yours is {factor_text(c)} times autograd's, as in the other rows"

@@ -86,44 +86,33 @@ def conventions_near(fns, tol):
 # -- the other right answers at exact kinks (compare_gradients) ---------------------------------
 
 # How a hand-written mask treats the kink: "strict" as `(z > 0)`, "inclusive" as `(z >= 0)`, "half"
-# as the average of the two one-sided slopes. Each gives, for an op at its kink, the slope (or the
-# first input's share) there.
+# as the average of the two one-sided slopes.
 VARIANTS = ("strict", "inclusive", "half")
 
 
-def _slopes(fn, variant):
-    """{input index: slope at the kink} for fn under a variant, or None when fn has no kink."""
-    name = fn.name
-    pick = {"strict": 0, "inclusive": 1, "half": 2}[variant]
-    if name == "ReLU":
-        return {0: (0.0, 1.0, 0.5)[pick]}
-    if name == "LeakyReLU":
-        return {0: (fn.slope, 1.0, (1 + fn.slope) / 2)[pick]}
-    if name == "Abs":
-        return {0: (-1.0, 1.0, 0.0)[pick]}
-    if name in ("Maximum", "Minimum"):
-        share = (0.0, 1.0, 0.5)[pick]
-        return {0: share, 1: 1.0 - share}
-    if name == "Clip":
-        return {0: (0.0, 1.0, 0.5)[pick]}
-    return None
-
-
-def _ties(fn, xs):
-    """The entries (a boolean array of the output's shape) where fn sits exactly on its kink."""
-    name = fn.name
+def _kinks(fn):
+    """(ties, slopes) for an op at exact kinks: the entries (a boolean array) where it sits on
+    one, and for each variant {input index: the slope (or share) there}; None when it has none.
+    `z * (z > 0)`, a product with a 0/1 mask, counts as a kink at z == 0."""
+    xs, name = fn._xs, fn.name
     if name in ("ReLU", "LeakyReLU", "Abs"):
-        return np.asarray(xs[0]) == 0
+        ties = np.asarray(xs[0]) == 0
+        low = {"ReLU": 0.0, "LeakyReLU": getattr(fn, "slope", 0.0), "Abs": -1.0}[name]
+        return ties, {v: {0: s} for v, s in zip(VARIANTS, (low, 1.0, 0.0 if name == "Abs"
+                                                            else (1 + low) / 2))}
     if name in ("Maximum", "Minimum"):
         a, b = np.broadcast_arrays(np.asarray(xs[0]), np.asarray(xs[1]))
-        return a == b
+        return a == b, {v: {0: s, 1: 1.0 - s} for v, s in zip(VARIANTS, (0.0, 1.0, 0.5))}
     if name == "Clip":
         x = np.asarray(xs[0])
-        tie = np.zeros(x.shape, dtype=bool)
+        ties = np.zeros(x.shape, dtype=bool)
         for bound in (fn.lo, fn.hi):
             if bound is not None:
-                tie |= x == bound
-        return tie
+                ties |= x == bound
+        return ties, {v: {0: s} for v, s in zip(VARIANTS, (0.0, 1.0, 0.5))}
+    i = _mask_product(fn)
+    if i is not None:
+        return np.asarray(xs[i]) == 0, {v: {i: s} for v, s in zip(VARIANTS, (0.0, 1.0, 0.5))}
     return None
 
 
@@ -133,11 +122,18 @@ def _mask_product(fn):
         return None
     for i in (0, 1):
         z, m = fn.inputs[i], fn.inputs[1 - i]
-        if isinstance(z, Tensor) and z.requires_grad and not (isinstance(m, Tensor) and m.requires_grad):
+        if isinstance(z, Tensor) and z.requires_grad and \
+                not (isinstance(m, Tensor) and m.requires_grad):
             mask = np.asarray(m.data if isinstance(m, Tensor) else m)
             if mask.shape == z.shape and np.isin(mask, (0, 1)).all():
                 return i
     return None
+
+
+def tie_count(fn):
+    """How many entries of fn sit exactly on a kink."""
+    found = _kinks(fn)
+    return 0 if found is None else int(np.count_nonzero(found[0]))
 
 
 def kink_changes(graph, variant):
@@ -146,36 +142,23 @@ def kink_changes(graph, variant):
     seeds, where = {}, []
     for t in graph.computed:
         fn = t.grad_fn
-        gy = graph.grad(t)
-        slopes, tie = _slopes(fn, variant), None
-        if slopes is not None:
-            tie = _ties(fn, fn._xs)
-        elif (i := _mask_product(fn)) is not None:
-            z, mask = fn._xs[i], np.asarray(fn._xs[1 - i])
-            tie = np.asarray(z) == 0
-            slopes = {i: (0.0, 1.0, 0.5)[VARIANTS.index(variant)]}
-            now = {i: mask}
-        if tie is None or not tie.any():
+        found = _kinks(fn)
+        if found is None or not found[0].any():
             continue
-        for i, slope in slopes.items():
+        ties, slopes = found
+        ones = np.ones(ties.shape)
+        current = fn.backward(ones, fn.forward(*fn._xs), *fn._xs)  # autograd's slopes
+        current = current if isinstance(current, tuple) else (current,)
+        gy = np.asarray(graph.grad(t), dtype=np.float64)
+        for i, slope in slopes[variant].items():
             x = fn.inputs[i]
-            if not (isinstance(x, Tensor) and x.requires_grad):
+            if not (isinstance(x, Tensor) and x.requires_grad) or current[i] is None:
                 continue
-            current = now[i] if fn.name == "Multiply" else _current(fn, i, fn._xs)
-            delta = gy * tie * (slope - current)
-            delta = graph.conform(delta, x)
+            now = np.broadcast_to(np.asarray(current[i], dtype=np.float64), ties.shape)
+            delta = graph.conform(gy * ties * (slope - now), x)
             if np.any(delta):
                 old = seeds.get(id(x), (x, 0))[1]
                 seeds[id(x)] = (x, old + delta)
-                where.append(t)
+                if not any(u is t for u in where):
+                    where.append(t)
     return seeds, where
-
-
-def _current(fn, i, xs):
-    """autograd's slope (or share) for input i at the kink points: asked of the op itself."""
-    shape = np.broadcast_shapes(*[np.shape(x) for x in xs if isinstance(x, np.ndarray)] or [()])
-    ones = np.ones(shape)
-    y = fn.forward(*xs)
-    grads = fn.backward(ones, y, *xs)
-    grads = grads if isinstance(grads, tuple) else (grads,)
-    return np.broadcast_to(np.asarray(grads[i], dtype=np.float64), shape)

@@ -177,7 +177,8 @@ class Change:
         if self._full is None:
             if self._g is not None:  # one product away from the gradient at t, already known
                 t, slot = self._last
-                pulled = dict((id(x), gx) for x, gx in self.graph.pull(t, self._g, {id(self.target)}))
+                wanted = {id(self.target)}
+                pulled = {id(x): gx for x, gx in self.graph.pull(t, self._g, wanted)}
                 change = pulled.get(id(self.target), 0.0)
             else:
                 change = self.graph.propagate(self.seeds, self.target)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..tensor import Tensor
+from . import sites
 
 ACTIVATIONS = {"sigmoid", "tanh", "relu", "leaky_relu", "softmax", "log_softmax"}
 POINTWISE = {"Add", "Subtract", "Multiply", "Divide", "Power", "Negative", "Exp", "Log", "Sqrt",
@@ -307,3 +308,49 @@ def target_variants(step, auto):
                  "with the one-hot Y belongs", None,
                  advice="turn the labels into one-hot rows first"), s * (p - labels) - g),
     ]
+
+
+def op_variants(graph, t, i):
+    """[(text, change of the gradient at input i)] for the usual wrong derivatives of t's op."""
+    fn = t.grad_fn
+    xs = [np.asarray(v, dtype=np.float64) for v in fn._xs]
+    g = np.asarray(graph.grad(t), dtype=np.float64)
+    u = fn.inputs[i]
+    gxs = fn.backward(g, np.asarray(t.data, dtype=np.float64), *xs)
+    gxs = gxs if isinstance(gxs, tuple) else (gxs,)
+    if gxs[i] is None:
+        return []
+    right = graph.conform(np.asarray(gxs[i], dtype=u.dtype), u).astype(np.float64)
+    wrong = []
+    name = fn.name
+    if name == "Matmul" and xs[0].ndim == 2 and xs[1].ndim == 2:
+        a, b = xs
+        other = fn.inputs[1 - i]
+        who = sites.short_name(graph, other) if hasattr(other, "grad_fn") else "the other factor"
+        if i == 0 and b.shape[0] == b.shape[1]:
+            wrong.append((f"{who} where {who}.T belongs (in the backward pass the error goes "
+                          "back through the transposed weights)", g @ b))
+        if i == 1 and a.shape[0] == a.shape[1]:
+            wrong.append((f"{who} where {who}.T belongs", a @ g))
+    elif name == "Linear" and i == 0 and xs[1].ndim == 2 and xs[1].shape[0] == xs[1].shape[1]:
+        wrong.append(("W.T where W belongs (x @ W.T sends the error back through W)",
+                      g.reshape(-1, g.shape[-1]) @ xs[1].T))
+    elif name == "Multiply" and len(xs) == 2:
+        wrong.append(("its own value as the factor, where the other factor belongs "
+                      "(d(a * b)/da = b)", g * xs[i]))
+    elif name == "Subtract" and i == 1:
+        wrong.append(("+1 for the subtracted side, where -1 belongs (d(a - b)/db = -1)", g))
+    elif name == "Divide" and i == 0:
+        wrong.append(("the denominator as a factor, where 1/denominator belongs "
+                      "(d(a / b)/da = 1/b)", g * xs[1]))
+    elif name == "Divide" and i == 1:
+        wrong.append(("a / b**2 without its minus sign (d(a / b)/db = -a / b**2)",
+                      g * xs[0] / xs[1] ** 2))
+    out = []
+    for text, alt in wrong:
+        try:
+            alt = graph.conform(np.asarray(alt, dtype=u.dtype), u).astype(np.float64)
+        except (RuntimeError, ValueError):
+            continue
+        out.append((text, alt - right))
+    return out

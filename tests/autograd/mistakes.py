@@ -407,7 +407,7 @@ def rnn(dtype=np.float64, mistake=None, seed=0, steps=4):
     return loss_fn, params, {k: np.asarray(v, dtype=dtype) for k, v in hand.items()}
 
 
-# -- source 000 and 003 as written ------------------------------------------------------------------
+# -- source 000 and 003 as written -----------------------------------------------------------------
 
 def three_layer_sigmoid(layout="rows", dtype=np.float64, mistake=None, seed=0):
     """Source 003: two sigmoid hidden layers of 3 units, softmax output, averaged CE."""

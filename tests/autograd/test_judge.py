@@ -88,7 +88,7 @@ def test_each_column_is_judged_at_its_own_scale_too():
     assert diagnose(h, g).where == "columns 1"
 
 
-# -- kinks ------------------------------------------------------------------------------------------
+# -- kinks -----------------------------------------------------------------------------------------
 
 def relu_at_kinks():
     X = np.array([[1.0, -2.0], [0.0, 0.0], [2.0, 1.0]])  # the middle sample gives z == 0
