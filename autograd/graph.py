@@ -33,8 +33,6 @@ _LIBRARY_DIRS = (_PACKAGE_DIR + os.sep, os.path.join(os.path.dirname(_PACKAGE_DI
 class _Mode(threading.local):
     grad_enabled = True
     anomaly = False
-    sites = False  # remember where each op was created, without anomaly's checks (record_sites)
-    traced = False  # anomaly or sites: the one flag Op.__call__ reads
 
 
 _mode = _Mode()
@@ -87,71 +85,56 @@ class detect_anomaly:
 
     def __enter__(self):
         self._prev = _mode.anomaly
-        _mode.anomaly = _mode.traced = True
+        _mode.anomaly = True
         return self
 
     def __exit__(self, *exc):
         _mode.anomaly = self._prev
-        _mode.traced = _mode.anomaly or _mode.sites
 
 
-class record_sites:
-    """Remember the lines of user code that create ops (`op._trace`, a `CodeSite`), as
-    detect_anomaly does but without its checks: explanations can then point at the learner's
-    lines (compare_gradients)."""
+LINES_ONLY = "lines"  # _mode.anomaly while record_lines() is on: remember lines, check nothing
+
+
+class record_lines:
+    """Remember on every op recorded inside the line of user code that created it (`op._trace`),
+    as detect_anomaly() does, without its NaN checks. `derive` uses it to comment its code."""
 
     def __enter__(self):
-        self._prev = _mode.sites
-        _mode.sites = _mode.traced = True
+        self._prev, self._prev_stop = _mode.anomaly, getattr(_mode, "lines_stop", None)
+        _mode.anomaly = self._prev or LINES_ONLY
+        _mode.lines_stop = sys._getframe(1)  # the caller's frames are not the forward's
         return self
 
     def __exit__(self, *exc):
-        _mode.sites = self._prev
-        _mode.traced = _mode.anomaly or _mode.sites
-
-
-def _is_library(path):
-    return path.startswith(_LIBRARY_DIRS) or f"{os.sep}numpy{os.sep}" in path
-
-
-class CodeSite:
-    """Where user code created an op: the user's frames, innermost first, as (file, line,
-    function); the frames of a helper the user wrote and of its caller, up to glassgrad's own
-    frames (compare_gradients calling the loss) or 4 deep. Prints as 'file:line in function'."""
-
-    __slots__ = ("frames",)
-
-    def __init__(self, frames):
-        self.frames = tuple(frames)
-
-    def __str__(self):
-        if not self.frames:
-            return "<unknown>"
-        path, line, function = self.frames[0]
-        return f"{path}:{line} in {function}"
-
-    __repr__ = __str__
-
-
-def _user_site(depth=4):
-    frame, frames = sys._getframe(1), []
-    while frame is not None and _is_library(frame.f_code.co_filename):
-        frame = frame.f_back
-    while frame is not None and len(frames) < depth and not _is_library(frame.f_code.co_filename):
-        frames.append((frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name))
-        frame = frame.f_back
-    return CodeSite(frames)
+        _mode.anomaly, _mode.lines_stop = self._prev, self._prev_stop
 
 
 def _user_line():
-    """'file:line in function' of the innermost frame outside autograd and NumPy."""
+    """'file:line in function' of the innermost frame outside autograd and NumPy. Under
+    record_lines() it also carries `.stack`: the user's frames, innermost first (see _Trace)."""
     frame = sys._getframe(1)
     while frame is not None:
         path = frame.f_code.co_filename
-        if not _is_library(path):
-            return f"{path}:{frame.f_lineno} in {frame.f_code.co_name}"
+        if not (path.startswith(_LIBRARY_DIRS) or f"{os.sep}numpy{os.sep}" in path):
+            line = f"{path}:{frame.f_lineno} in {frame.f_code.co_name}"
+            return _Trace(line, frame) if _mode.anomaly == LINES_ONLY else line
         frame = frame.f_back
     return "<unknown>"
+
+
+class _Trace(str):
+    """A user line, with (file, line, function) of the frames that called it, innermost first
+    (for derive's comments)."""
+
+    def __new__(cls, text, frame):
+        self = super().__new__(cls, text)
+        self.stack, stop = [], getattr(_mode, "lines_stop", None)
+        while frame is not None and frame is not stop and len(self.stack) < 8:
+            path = frame.f_code.co_filename
+            if not (path.startswith(_LIBRARY_DIRS) or f"{os.sep}numpy{os.sep}" in path):
+                self.stack.append((path, frame.f_lineno, frame.f_code.co_name))
+            frame = frame.f_back
+        return self
 
 
 def _check_finite(array, what, op):
@@ -230,9 +213,9 @@ class Op:
             self._clock = next(TICKS)
             out.grad_fn = self
             out._requires_grad = True
-        if mode.traced:
-            self._trace = _user_site()
-            if mode.anomaly:
+        if mode.anomaly:  # detect_anomaly() or record_lines(): off on the fast path
+            self._trace = _user_line()
+            if mode.anomaly is True:
                 _check_finite(y, "the forward output", self)
         return out
 
@@ -401,7 +384,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
     # What gradients are: Tensors with create_graph, else ndarrays, or NumPy scalars where NumPy
     # gives them (0-d maths): kept as they come, since arithmetic on them is several times faster.
     array = Tensor if create_graph else np.ndarray
-    anomaly = _mode.anomaly
+    anomaly = _mode.anomaly is True
     prev_mode = _mode.grad_enabled
     _mode.grad_enabled = create_graph
     # Backward makes no reference cycles, so the cyclic collector has nothing to find here; on a

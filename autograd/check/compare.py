@@ -10,7 +10,7 @@ import threading
 
 import numpy as np
 
-from ..graph import record_sites
+from ..graph import record_lines
 from ..tensor import Tensor
 from . import kinks, sites
 from .explain import Explanation, explain
@@ -69,7 +69,7 @@ def compare_gradients(loss_fn, params, hand, *, batch_size=None, rtol=None, atol
     book = {}
     _recording.stack.append(book)
     try:
-        with record_sites():
+        with record_lines():
             loss = loss_fn(**tensors)
     finally:
         _recording.stack.pop()
@@ -259,7 +259,7 @@ def loss_facts(graph, batch_size=None):
     is the same in every entry); the count it divides E's sum by is N, matched to E's axes. With
     `batch_size`, that is N."""
     if batch_size is not None:
-        return ScaleFacts(((int(batch_size), "batch_size"),)), batch_size
+        return ScaleFacts(((int(batch_size), ""),)), batch_size
     best = None
     for e, weight in _reduced(graph):
         found = _mean_axes(e.shape, weight)

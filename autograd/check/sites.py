@@ -1,6 +1,6 @@
 """Naming ops and tensors the way the learner wrote them: `np.maximum` or `@` rather than Maximum
 or Matmul, and "line 12 (`a1 = sigmoid(z1)`)" for where, read from the lines that created each op
-(recorded under `record_sites`)."""
+(recorded under `graph.record_lines`)."""
 import linecache
 import os
 import re
@@ -58,24 +58,31 @@ DEFAULTS = {"Exp": "np.exp", "Log": "np.log", "Sqrt": "np.sqrt", "Abs": "np.abs"
 _ASSIGNED = re.compile(r"^\s*([A-Za-z_]\w*)\s*=[^=]")
 
 
-def site(fn):
-    """The CodeSite where fn was created, or None (recorded only under record_sites)."""
-    return getattr(fn, "_trace", None)
+def frames(fn):
+    """The user's frames where fn was created, innermost first, as (path, line, function); ()
+    when not recorded (lines are recorded under graph.record_lines or detect_anomaly)."""
+    trace = getattr(fn, "_trace", None)
+    if trace is None:
+        return ()
+    stack = getattr(trace, "stack", None)
+    if stack:
+        return tuple(stack)
+    m = re.match(r"^(.*):(\d+) in (.*)$", str(trace))  # detect_anomaly's 'file:line in function'
+    return ((m.group(1), int(m.group(2)), m.group(3)),) if m else ()
 
 
 def _frame(fn):
     """(path, line, function, code) of the line that best says where fn was written: the
     innermost user frame, or its caller's when that line only returns the value."""
-    s = site(fn)
-    if s is None or not s.frames:
+    stack = frames(fn)
+    if not stack:
         return None
-    frames = s.frames
-    chosen = frames[0]
-    code = linecache.getline(chosen[0], chosen[1]).strip()
-    if code.startswith("return") and len(frames) > 1:
-        chosen = frames[1]
-        code = linecache.getline(chosen[0], chosen[1]).strip()
-    return chosen + (code,)
+    chosen = stack[0]
+    text = linecache.getline(chosen[0], chosen[1]).strip()
+    if text.startswith("return") and len(stack) > 1:
+        chosen = stack[1]
+        text = linecache.getline(chosen[0], chosen[1]).strip()
+    return tuple(chosen) + (text,)
 
 
 def code(fn):

@@ -5,6 +5,7 @@ from collections import deque
 import numpy as np
 
 from . import sites
+from .text import short
 
 
 def step_name(step):
@@ -36,11 +37,13 @@ def op_at(what, fn):
 
 
 def factor_note(c, facts):
+    """What a factor c on top of the explained mistake adds: '', ', with the sign flipped' or
+    ', times 5 on top (sum vs mean over the batch? ...)'."""
     if c == 1:
         return ""
     if c == -1:
         return ", with the sign flipped"
-    return f", and {facts.hint(c)}"
+    return f", times {short(c)} on top ({facts.hint(c)})"
 
 
 def run_note(graph, t):
