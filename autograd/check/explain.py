@@ -63,6 +63,11 @@ def explain(graph, x, hand, *, right=(), rows=(), tolerance=None, facts=None, na
     if hand.shape != x.shape:
         if hand.size == x.size and _broadcasts(hand.shape, x.shape):
             hand = np.broadcast_to(hand, x.shape)
+        elif hand.ndim == 2 and hand.shape[::-1] == x.shape:  # transposed, and wrong besides
+            e = _Search(graph, x, hand.T, tolerance, facts, right, rows, name).run()
+            if e is not None:
+                e.sentence = e.sentence[:-1] + "; and yours is transposed."
+            return e
         else:
             return _Search(graph, x, hand, tolerance, facts, right, rows, name).other_shapes()
     return _Search(graph, x, hand, tolerance, facts, right, rows, name).run()
@@ -84,7 +89,8 @@ class _Search:
         self.rows = {id(t) for t in rows} | {id(x)}
         self.row = f"`{name or graph.name(x) or 'this tensor'}`"
         self.auto = np.asarray(graph.grad(x), dtype=np.float64)
-        self.matcher = Matcher(hand, self.tol, self.facts, self.auto)
+        same = self.auto.shape == np.shape(hand)
+        self.matcher = Matcher(hand, self.tol, self.facts, self.auto if same else None)
         self.region, self.depth = self._region()
         self.ids = set(self.depth)
 

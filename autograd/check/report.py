@@ -141,16 +141,20 @@ class GradientReport:
         first = self.first_mismatch
         for i, r in enumerate(self.rows, 1):
             colour = "#e6f4ea" if r.ok else "#fde2e1"
+            explained = r.name == first and r.explanation and r.explanation != r.hint
+            hint = (r.note or "") if r.ok else "see below" if explained else r.hint
             values = (i, r.name, str(r.shape), num(r.max_abs_err), num(r.max_rel_err),
-                      cos(r.cosine), r.label, r.note or "" if r.ok else r.hint)
+                      cos(r.cosine), r.label)
             cell = '<td style="text-align:left;white-space:nowrap;padding:2px 8px">{}</td>'
             out.append(f'<tr style="background:{colour}">'
-                       + "".join(cell.format(html.escape(str(v))) for v in values) + "</tr>")
-            if r.name == first and r.explanation and r.explanation != r.hint:
+                       + "".join(cell.format(html.escape(str(v))) for v in values)
+                       + f'<td style="text-align:left;padding:2px 8px;min-width:16em;'
+                         f'max-width:40em">{html.escape(hint)}</td></tr>')
+            if explained:  # the explanation, under its row, across the table
                 why = f"<b>{html.escape(r.cause)}</b>: " if r.cause else ""
                 out.append(f'<tr style="background:{colour}"><td></td>'
                            f'<td colspan="{len(cells) - 1}" style="text-align:left;'
-                           f'padding:2px 8px;white-space:normal">{why}'
+                           f'padding:2px 8px 6px 8px;white-space:normal">{why}'
                            f"{html.escape(r.explanation)}</td></tr>")
         out.append("</table></div>")
         return "\n".join(out)

@@ -73,15 +73,17 @@ def frames(fn):
 
 def _frame(fn):
     """(path, line, function, code) of the line that best says where fn was written: the
-    innermost user frame, or its caller's when that line only returns the value."""
+    innermost user frame, or its caller's when that line only returns the value and the caller
+    names it (`a1 = sigmoid(z1)` rather than `return 1 / (1 + np.exp(-z))`)."""
     stack = frames(fn)
     if not stack:
         return None
     chosen = stack[0]
     text = linecache.getline(chosen[0], chosen[1]).strip()
     if text.startswith("return") and len(stack) > 1:
-        chosen = stack[1]
-        text = linecache.getline(chosen[0], chosen[1]).strip()
+        caller = linecache.getline(stack[1][0], stack[1][1]).strip()
+        if _ASSIGNED.match(caller):
+            chosen, text = stack[1], caller
     return tuple(chosen) + (text,)
 
 

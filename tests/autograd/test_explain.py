@@ -302,3 +302,18 @@ def test_the_line_names_the_learners_file_and_the_op_as_written():
     row = first_wrong(compare_gradients(loss_fn, {"W": W}, {"z": dz}))
     assert row.op.startswith("np.maximum") and row.line.startswith("test_explain.py:")
     assert "h = np.maximum(watch(" in row.explanation
+
+
+def test_a_mistake_in_a_transposed_gradient_is_explained_and_the_transpose_named():
+    loss_fn, params, hand = two_layer("tanh", "mse", mistake="no_square")
+    hand["W1"] = hand["W1"].T
+    row = compare_gradients(loss_fn, params, hand)["W1"]
+    assert row.diagnosis == "shape" and row.cause == "local_derivative"
+    assert row.explanation.endswith("and yours is transposed.")
+
+
+def test_a_hand_gradient_of_another_tensors_shape_is_named_as_that_tensors_gradient():
+    loss_fn, params, hand = two_layer("tanh", "mse", sizes=(6, 4, 5, 3))
+    hand["W1"] = hand["W2"]  # (5, 3) for a (4, 5) weight
+    row = compare_gradients(loss_fn, params, hand)["W1"]
+    assert row.diagnosis == "shape" and row.cause == "other_tensor" and "`W2`" in row.explanation
