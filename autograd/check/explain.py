@@ -28,7 +28,8 @@ from . import sites
 from .judge import ScaleFacts, Tolerance
 from .match import Matcher
 from .recorded import Change
-from .steps import ACTIVATIONS, op_variants, steps_from, target_variants, variants
+from .steps import (ACTIVATIONS, fused_variants, op_variants, steps_from, target_variants,
+                    variants)
 from .text import short
 from .wording import factor_note, op_at, penalty, probabilities, run_note, sentence, step_name
 
@@ -251,6 +252,20 @@ class _Search:
                     if c is not None:
                         yield rank, self._step(step, var.text, seeds, c, var.advice,
                                                what="softmax and cross-entropy")
+            if not activations:
+                continue
+            for use in graph.users(u):  # a loss with its softmax or sigmoid inside
+                if id(use) not in self.ids:
+                    continue
+                for var, delta in fused_variants(graph, use, u):
+                    seeds = {id(u): (u, delta)}
+                    c = self.fits(self.at(seeds))
+                    if c is not None:
+                        e = self.explanation(
+                            "local_derivative", f"the step through "
+                            f"{op_at(sites.label(use.grad_fn), use.grad_fn)} uses {var.text}",
+                            seeds, c, use.grad_fn, advice=var.advice)
+                        yield (self.depth[id(u)], 0), e
 
     def _step(self, step, text, seeds, c, advice="", what=None):
         fn = step.y.grad_fn

@@ -45,6 +45,11 @@ SPELLINGS = {
     "Stack": ("np.stack", "stack"),
     "BroadcastTo": ("np.broadcast_to", "broadcast_to"),
     "AsType": (".astype(", "astype"),
+    # nn.functional's losses
+    "CrossEntropy": ("F.cross_entropy", "cross_entropy"),
+    "BinaryCrossEntropyWithLogits": ("F.binary_cross_entropy_with_logits",
+                                     "binary_cross_entropy_with_logits"),
+    "BinaryCrossEntropy": ("F.binary_cross_entropy", "binary_cross_entropy"),
 }
 _CLEAN = {".dot(": ".dot", ".exp(": ".exp", ".log(": ".log", ".sqrt(": ".sqrt", ".tanh(": ".tanh",
           ".clip(": ".clip", ".mean(": ".mean", ".sum(": ".sum", ".max(": ".max",

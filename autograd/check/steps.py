@@ -283,24 +283,34 @@ def target_variants(step, auto):
     if step.kind not in ("softmax", "log_softmax") or step.y.ndim != 2:
         return []
     p = np.asarray(step.y.data, dtype=np.float64)
-    if step.kind == "log_softmax":
-        p = np.exp(p)
-    g = np.asarray(auto, dtype=np.float64)
-    axis = step.axis
+    return _target_changes(np.exp(p) if step.kind == "log_softmax" else p, auto, step.axis)
+
+
+def _one_hot_targets(p, g, axis):
+    """(s, Y) when g = s * (p - Y) with a one-hot Y along axis and s > 0, else None."""
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(p > 0, g / p, np.nan)
     if not np.isfinite(ratio).all():
-        return []
-    s = float(np.median(ratio.max(axis=axis)))
+        return None
+    s = float(np.median(ratio.max(axis=axis)))  # a row's largest ratio is at a wrong class
     if s <= 0:
-        return []
+        return None
     target = p - g / s
     onehot = np.round(target)
-    if not (np.abs(target - onehot).max() <= 1e-6 and np.isin(onehot, (0, 1)).all()
-            and (onehot.sum(axis=axis) == 1).all()):
+    if np.abs(target - onehot).max() <= 1e-4 and np.isin(onehot, (0, 1)).all() \
+            and (onehot.sum(axis=axis) == 1).all():
+        return s, onehot
+    return None
+
+
+def _target_changes(p, g, axis, diagonal=False):
+    g = np.asarray(g, dtype=np.float64)
+    found = _one_hot_targets(p, g, axis)
+    if found is None:
         return []
-    labels = np.expand_dims(onehot.argmax(axis=axis), axis)
-    return [
+    s, Y = found
+    labels = np.expand_dims(Y.argmax(axis=axis), axis)
+    out = [
         (Variant("p_minus_1", "p - 1 where p - Y belongs (the -1 is subtracted from every "
                  "class, not only the true one)", None,
                  advice="the one-hot target Y is missing"), s * (p - 1) - g),
@@ -308,6 +318,44 @@ def target_variants(step, auto):
                  "with the one-hot Y belongs", None,
                  advice="turn the labels into one-hot rows first"), s * (p - labels) - g),
     ]
+    if diagonal:  # -Y/p through the diagonal p * (1 - p) only: -Y * (1 - p)
+        out.insert(0, (Variant("diagonal", "only the diagonal of softmax's Jacobian, p * (1 - p), "
+                               "without the off-diagonal terms -p_i * p_j", None,
+                               advice="is the cross-entropy gradient taken only at the true "
+                                      "class?"), -s * Y * (1 - p) - g))
+    return out
+
+
+# Losses that take logits and apply a softmax or a sigmoid inside (nn.functional's cross_entropy,
+# binary_cross_entropy_with_logits): one op to the graph, two steps to a learner.
+FUSED = {"CrossEntropy": "softmax", "BinaryCrossEntropyWithLogits": "sigmoid"}
+
+
+def fused_variants(graph, use, x):
+    """[(Variant, change at x)] for the classic wrong gradients of such a loss at its logits x:
+    an extra activation derivative on top of p - Y (or a - t), and the wrong targets."""
+    fn = use.grad_fn
+    kind = FUSED.get(fn.name)
+    if kind is None or fn.inputs[0] is not x:
+        return []
+    c = np.asarray(graph.share(use, x), dtype=np.float64)  # the right gradient through the loss
+    z = np.asarray(x.data, dtype=np.float64)
+    if kind == "sigmoid":
+        a = _sigmoid(z)
+        return [(Variant("extra_sigmoid_prime", "an extra factor a * (1 - a) (sigmoid's "
+                         "derivative) on the right gradient", None,
+                         advice="through a sigmoid and binary cross-entropy, a - t already is "
+                                "the gradient of the logits"), c * a * (1 - a) - c)]
+    if z.ndim != 2:
+        return []
+    axis = getattr(fn, "axis", 1) % z.ndim
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    p = e / e.sum(axis=axis, keepdims=True)
+    return [(Variant("extra_diagonal", "an extra factor p * (1 - p) on the right gradient (the "
+                     "squared-error recipe error * activation'(z))", None,
+                     advice="through softmax and cross-entropy, p - Y already is the gradient "
+                            "of the scores"), c * p * (1 - p) - c)] + \
+        _target_changes(p, c, axis, diagonal=True)
 
 
 def op_variants(graph, t, i):

@@ -491,6 +491,44 @@ def source_000(mistake=None, dtype=np.float64, seed=0):
     return loss_fn, params, {k: np.asarray(v, dtype=dtype) for k, v in hand.items()}
 
 
+def fused_loss(loss="cross_entropy", dtype=np.float64, mistake=None, seed=0):
+    """A tanh layer and nn.functional's fused losses (softmax or sigmoid inside the loss op)."""
+    from nn import functional as F
+    rng = np.random.default_rng(seed)
+    N, D, H, C = 6, 4, 5, 3
+    X = rng.standard_normal((N, D)).astype(dtype)
+    labels = np.arange(N) % C
+    if loss == "bce_with_logits":
+        C = 1
+        T = rng.integers(0, 2, (N, 1)).astype(dtype)
+    params = {"W1": (rng.standard_normal((D, H)) / 2).astype(dtype),
+              "W2": (rng.standard_normal((H, C)) / 2).astype(dtype)}
+
+    def loss_fn(W1, W2):
+        z = watch("z", np.tanh(X @ W1) @ W2)
+        if loss == "bce_with_logits":
+            return F.binary_cross_entropy_with_logits(z, T)
+        return F.cross_entropy(z, labels)
+
+    h = np.tanh(X @ params["W1"])
+    z = h @ params["W2"]
+    if loss == "bce_with_logits":
+        a = sigmoid(z)
+        dz = (a - T) / N
+        if mistake == "extra_sigmoid_prime":
+            dz = dz * a * (1 - a)
+    else:
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        p = e / e.sum(axis=1, keepdims=True)
+        Y = np.eye(C, dtype=dtype)[labels]
+        dz = {None: (p - Y) / N, "extra_softmax_prime": (p - Y) * p * (1 - p) / N,
+              "softmax_diagonal_only": -Y * (1 - p) / N, "p_minus_1": (p - 1) / N,
+              "p_minus_labels": (p - labels[:, None]) / N}[mistake]
+    dh = dz @ params["W2"].T * (1 - h ** 2)
+    hand = {"z": dz, "W2": h.T @ dz, "W1": X.T @ dh}
+    return loss_fn, params, {k: np.asarray(v, dtype=dtype) for k, v in hand.items()}
+
+
 SOURCE_000 = {  # mistake -> (cause, first wrong row, what the explanation names)
     "normalised_over_the_batch": ("local_derivative", "final_in", "softmax"),
     "activation_before_softmax": ("local_derivative", "final_in", "sigmoid"),
@@ -525,6 +563,15 @@ def _other_cases():
                             mistake and "missing_term"))
         lf, p, h = source_000(None, dtype)
         out.append(Case(_label("source_000", "right", dt), lf, p, h))
+        for loss, mistake in (("cross_entropy", None), ("cross_entropy", "extra_softmax_prime"),
+                              ("cross_entropy", "softmax_diagonal_only"),
+                              ("cross_entropy", "p_minus_1"), ("cross_entropy", "p_minus_labels"),
+                              ("bce_with_logits", None),
+                              ("bce_with_logits", "extra_sigmoid_prime")):
+            lf, p, h = fused_loss(loss, dtype, mistake, seed=len(out))
+            out.append(Case(_label("F", loss, mistake or "right", dt), lf, p, h,
+                            mistake and "local_derivative", mistake and "z",
+                            mistake and "F." + loss.replace("bce", "binary_cross_entropy")))
         for mistake, (cause, row, says) in SOURCE_000.items():
             lf, p, h = source_000(mistake, dtype, seed=len(out))
             out.append(Case(_label("source_000", mistake, dt), lf, p, h, cause, row, says))
