@@ -19,7 +19,10 @@ One idea per file:
     recorded.py   the loss's graph with every tensor's gradient, and backward piece by piece
     steps.py      activations and softmaxes however they were written, right and wrong derivatives
     explain.py    the search for the mistake behind a wrong row
+    match.py      whether a candidate gradient reproduces the hand one
+    wording.py    the sentences of an explanation
     sites.py      ops and tensors named as the learner wrote them
+    text.py       numbers and lines for the tables
 """
 from .compare import compare_gradients, watch
 from .explain import CAUSES, Explanation, explain
