@@ -49,6 +49,8 @@ def _replay(d, watched):
             op = copy.copy(t.grad_fn)
             out = op(*[new.get(id(x), x) if isinstance(x, Tensor) else x
                        for x in t.grad_fn.inputs])
+            if hasattr(t.grad_fn, "_trace"):  # the learner's line, not this replay's caller
+                op._trace = t.grad_fn._trace
             name = d.tensor_names.get(id(t))
             new[id(t)] = watch(name, out) if name in watched else out
         return new[id(w.capture.loss)]
