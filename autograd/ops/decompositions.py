@@ -36,6 +36,12 @@ def _gaps(w):
     return np.where(eye, 0.0, 1.0 / np.where(eye, 1.0, diff))
 
 
+def _nonzero(g):
+    """Whether a gradient can be other than zero: it has a nonzero entry, or it is itself a
+    function of something (create_graph: zero here, but not its derivatives)."""
+    return (isinstance(g, Tensor) and g.requires_grad) or bool(np.any(np.asarray(g != 0)))
+
+
 class Cholesky(Op):
     """L, lower triangular, with L L^T = x (x symmetric positive definite, its lower triangle)."""
 
@@ -74,7 +80,9 @@ class Eigh(Op):
         w, v = y[..., 0, :], y[..., 1:, :]
         gw, gv = gy[..., 0, :], gy[..., 1:, :]
         # dA = V (diag(gw) + F o (V^T gV)) V^T with F[i, j] = 1 / (w[j] - w[i])
-        inner = _gaps(w) * (_mT(v) @ gv) + np.expand_dims(gw, -2) * np.eye(np.shape(w)[-1])
+        inner = np.expand_dims(gw, -2) * np.eye(np.shape(w)[-1])
+        if _nonzero(gv):  # only then: F is infinite at repeated eigenvalues
+            inner = inner + _gaps(w) * (_mT(v) @ gv)
         return _on_triangle(v @ inner @ _mT(v), lower=self.UPLO.upper() == "L")
 
 
@@ -94,15 +102,19 @@ class Svd(Op):
         u, s, vh = unpack_svd(y, m, n)
         gu, gs, gvh = unpack_svd(gy, m, n)
         v, gv = _mT(vh), _mT(gvh)
-        f = _gaps(s * s)  # 1 / (s_j^2 - s_i^2)
-        j = f * (_mT(u) @ gu - _mT(gu) @ u)
-        k = f * (_mT(v) @ gv - _mT(gv) @ v)
         s_row, s_col = np.expand_dims(s, -2), np.expand_dims(s, -1)
-        inner = j * s_row + np.expand_dims(gs, -2) * np.eye(np.shape(s)[-1]) + s_col * k
+        inner = np.expand_dims(gs, -2) * np.eye(np.shape(s)[-1])
+        # The singular vectors' terms only where they have a gradient: they divide by the gaps
+        # between singular values (and by the values themselves), infinite where those are 0.
+        with_u, with_v = _nonzero(gu), _nonzero(gv)
+        if with_u or with_v:
+            f = _gaps(s * s)  # 1 / (s_j^2 - s_i^2)
+            inner = inner + (f * (_mT(u) @ gu - _mT(gu) @ u)) * s_row
+            inner = inner + s_col * (f * (_mT(v) @ gv - _mT(gv) @ v))
         g = u @ inner @ vh
-        if m > n:  # U does not span R^m: the part of gU outside it
+        if with_u and m > n:  # U does not span R^m: the part of gU outside it
             g = g + ((gu - u @ (_mT(u) @ gu)) / s_row) @ vh
-        if n > m:
+        if with_v and n > m:
             g = g + (u / s_row) @ _mT(gv - v @ (_mT(v) @ gv))
         return g
 

@@ -47,17 +47,26 @@ class Cumprod(Op):
         return np.cumprod(x, axis=self.axis)
 
     def backward(self, gy, y, x):
-        # dL/dx[i] = sum over k >= i of gy[k] * (product of x[j], j <= k, j != i)
-        ax = self.axis
-        if not _has_zero(x):
-            return _reverse_cumsum(gy * y, ax) / x
-        zeros = np.asarray(x == 0)
-        count = np.cumsum(zeros, axis=ax)
-        before = count == 0               # before the first zero: y[k] / x[i] is exact
-        first = zeros & (count == 1)      # the first zero: the product skipping it
-        g_before = _reverse_cumsum(gy * y, ax) / np.where(before, x, 1.0)
-        g_first = _reverse_cumsum(gy * np.cumprod(np.where(first, 1.0, x), axis=ax), ax)
-        return np.where(before, g_before, np.where(first, g_first, 0.0))  # after it: 0
+        return _cumprod_backward(gy, y, x, self.axis)
+
+
+def _cumprod_backward(gy, y, x, axis):
+    """dL/dx[i] = sum over k >= i of gy[k] * (the product of x[j] for j <= k, j != i)."""
+    if not _has_zero(x):
+        return _reverse_cumsum(gy * y, axis) / x
+    # With zeros, dividing by x is out. Take the first zero z of each row out of the products
+    # (x with it replaced by 1: `rest`) and multiply it back in, as a factor, wherever it
+    # belongs: into every term with k >= z, except for x[z]'s own gradient. Written this way
+    # the gradient stays exact and so do its derivatives (x[z] is 0, yet d/dx[z] of x[z] * h is h).
+    zeros = np.asarray(x == 0)
+    count = np.cumsum(zeros, axis=axis)
+    first = zeros & (count == 1)
+    rest = np.where(first, 1.0, x)
+    rest_products = np.cumprod(rest, axis=axis)
+    x_z = np.sum(np.where(first, x, 0.0), axis=axis, keepdims=True)
+    g_first = _reverse_cumsum(gy * rest_products, axis)
+    g_others = _cumprod_backward(gy * np.where(count >= 1, x_z, 1.0), rest_products, rest, axis)
+    return np.where(first, g_first, g_others)
 
 
 class Prod(Op):

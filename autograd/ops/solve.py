@@ -12,6 +12,7 @@ import numpy as np
 
 from ..graph import Op
 from ..tensor import Tensor
+from .scan import _product_of_the_others
 
 
 def _mT(x):
@@ -42,7 +43,20 @@ class Det(Op):
         return np.linalg.det(x)
 
     def backward(self, gy, y, x):
-        return _as_matrix_scalar(gy * y) * _mT(np.linalg.inv(x))  # Jacobi: det(X) X^-T
+        try:
+            return _as_matrix_scalar(gy * y) * _mT(np.linalg.inv(x))  # Jacobi: det(X) X^-T
+        except np.linalg.LinAlgError:  # singular: det(X) X^-T is the adjugate, still defined
+            return _as_matrix_scalar(gy) * _adjugate_transposed(x)
+
+
+def _adjugate_transposed(x):
+    """adj(X)^T, which is det(X) X^-T where X is invertible, from the SVD X = U S Vh:
+    adj(X)^T = det(U) det(Vh) U adj(S) Vh, adj(S) holding the products of the other singular
+    values (so it exists for singular matrices too)."""
+    u, s, vh = np.linalg.svd(x)
+    signs = np.linalg.det(getattr(u, "data", u)) * np.linalg.det(getattr(vh, "data", vh))
+    others = _product_of_the_others(s, (np.ndim(s) - 1,))
+    return _as_matrix_scalar(signs) * (u * np.expand_dims(others, -2)) @ vh
 
 
 class LogAbsDet(Op):

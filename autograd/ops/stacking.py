@@ -168,6 +168,8 @@ def pad(x, pad_width, mode="constant", **kwargs):
     values from x by position: padding the positions 0..n-1 with the same mode gives, for every
     output element, the element of x it copies, and indexing x with that is the whole op."""
     x = _t(x)
+    if x.ndim == 0:  # nothing to pad
+        return x[...]
     width = _pad_pairs(pad_width, x.ndim)
     if mode == "constant":
         value = kwargs.pop("constant_values", 0)

@@ -8,6 +8,7 @@ import numpy as np
 from ..tensor import Tensor
 from . import abs, max, mean, min, multiply, sqrt, sum, where
 from .decompositions import svd
+from .piecewise import sign
 from .rearrange import _axes, moveaxis, take_along_axis
 
 
@@ -69,8 +70,8 @@ def _vector_norm(x, ord, axis, keepdims):
         return max(abs(x), axis, keepdims)
     if ord == -np.inf:
         return min(abs(x), axis, keepdims)
-    if ord == 0:  # the number of nonzero entries: no gradient
-        return Tensor(np.sum(x.data != 0, axis=axis, keepdims=keepdims).astype(x.dtype))
+    if ord == 0:  # the number of nonzero entries: piecewise constant, a zero gradient
+        return sum(sign(abs(x)), axis, keepdims)
     if ord == 1:
         return sum(abs(x), axis, keepdims)
     if isinstance(ord, str):
