@@ -6,7 +6,7 @@ import builtins
 import numpy as np
 
 from ..tensor import Tensor
-from . import abs, max, mean, min, multiply, sqrt, sum, where
+from . import abs, broadcast_to, max, mean, min, multiply, sqrt, sum, where
 from .decompositions import svd
 from .piecewise import sign
 from .rearrange import _axes, moveaxis, take_along_axis
@@ -39,7 +39,7 @@ def average(x, axis=None, weights=None, returned=False, *, keepdims=False):
                              f"of x along axis {a} ({x.shape[a]})")
         w = w.reshape([x.shape[a] if d == a else 1 for d in range(x.ndim)])
     total = sum(multiply(x, w), axis, keepdims)
-    scale = sum(w * np.ones(x.shape, dtype=w.dtype), axis, keepdims)  # w broadcast to x's shape
+    scale = sum(broadcast_to(w, np.broadcast_shapes(w.shape, x.shape)), axis, keepdims)
     avg = total / scale
     return (avg, scale) if returned else avg
 
