@@ -206,8 +206,8 @@ def dispatch_function(func, args, kwargs):
             return FUNCTIONS[func](*args, **kwargs)
         except TypeError as e:
             name = _np_name(func)
-            if name not in str(e):  # say which NumPy call it was
-                raise TypeError(f"{name}: {e}") from None
+            if name not in str(e):  # say which NumPy call it was (not which lambda of the table)
+                raise TypeError(f"{name}: {str(e).replace('<lambda>() ', '')}") from None
             raise
     if func in VALUES_ONLY:
         return _values_only(func, args, kwargs)
