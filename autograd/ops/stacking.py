@@ -37,9 +37,10 @@ def atleast_3d(*xs):
     return _one_or_all([lift(x) for x in map(_t, xs)])
 
 
-def _pieces(tup, fn):
-    # one tensor stands for the sequence of its rows, as for NumPy
-    lifted = fn(*(list(tup) if isinstance(tup, Tensor) else tup))
+def _pieces(tup, lift):
+    """The tensors of a sequence, each lifted to enough dimensions (`*tup` also takes a single
+    tensor as the sequence of its rows, as NumPy does)."""
+    lifted = lift(*tup)
     return list(lifted) if isinstance(lifted, tuple) else [lifted]
 
 
@@ -57,7 +58,7 @@ def dstack(tup):
 
 
 def column_stack(tup):
-    pieces = [x.reshape(-1, 1) if x.ndim < 2 else x for x in map(_t, _pieces(tup, lambda *a: a))]
+    pieces = [x.reshape(-1, 1) if x.ndim < 2 else x for x in map(_t, tup)]
     return concatenate(pieces, axis=1)
 
 
