@@ -71,9 +71,14 @@ class LogAbsDet(Op):
         return _as_matrix_scalar(gy) * _mT(np.linalg.inv(x))
 
 
+# NumPy 1 read a b of shape (..., M) with an a of shape (..., M, M) as a stack of vectors;
+# NumPy 2 reads only a 1-d b as a vector.
+_STACKED_VECTORS = int(np.__version__.split(".")[0]) < 2
+
+
 class Solve(Op):
-    """x with a @ x = b. As np.linalg.solve (NumPy 2): a 1-d b is one vector, otherwise b is
-    a stack of matrices (..., M, K)."""
+    """x with a @ x = b. As np.linalg.solve: b is a vector (1-d, and under NumPy 1 also a stack
+    of vectors (..., M)), otherwise a stack of matrices (..., M, K)."""
 
     __slots__ = ()
     uses_output = True
@@ -82,7 +87,7 @@ class Solve(Op):
         return np.linalg.solve(a, b)
 
     def backward(self, gy, y, a, b):
-        vector = np.ndim(b) == 1
+        vector = np.ndim(b) == 1 or (_STACKED_VECTORS and np.ndim(b) == np.ndim(a) - 1)
         if vector:  # work with columns: (..., M, 1)
             gy, y = np.reshape(gy, np.shape(gy) + (1,)), np.reshape(y, np.shape(y) + (1,))
         gb = np.linalg.solve(_mT(a), gy)  # a^T gb = gy
