@@ -12,7 +12,8 @@ from autograd import Tensor
 from autograd.graph import Op
 
 from helpers import assert_gradients_match, assert_second_derivatives_match, f64
-from op_catalogue import (ALONG_AXIS, BINARY, FIXED, REDUCTIONS, SCANS, STRUCTURAL, UNARY)
+from op_catalogue import (ALONG_AXIS, ASSIGNMENTS, BINARY, FIXED, REDUCTIONS, SCANS, STRUCTURAL,
+                          UNARY)
 from test_ops_properties import arrays
 
 
@@ -196,5 +197,7 @@ def test_every_op_of_the_engine_is_in_the_catalogue():
         met |= _exercise(lambda t: spec.ours(t, -1), f64(2, 3))
     for spec in FIXED:
         met |= _exercise(spec.ours, *spec.inputs())
+    for spec in ASSIGNMENTS:
+        met |= _exercise(lambda x, v: spec.ours(x, (slice(0, 1),), v), f64(2, 3), f64(3))
     missing = sorted(c.__name__ for c in _op_classes() - met)
     assert not missing, f"ops no catalogue entry exercises: {missing}"
