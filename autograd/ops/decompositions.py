@@ -28,9 +28,20 @@ def _on_triangle(g, lower):
     return (np.tril(both) if lower else np.triu(both)) - half_diag
 
 
-def _on_triangle_code(g, n, lower):
-    """_on_triangle as code: `np.tril(g + g.T) - np.eye(n) * g`."""
-    return f"np.{'tril' if lower else 'triu'}({g} + {_mT_code(g, n)}) - np.eye({n}) * {g}"
+def _on_triangle_code(g, x, lower):
+    """_on_triangle as code, for input x: `np.tril(g + g.T) - np.eye(3) * g`."""
+    n = np.shape(x)[-1]
+    return (f"np.{'tril' if lower else 'triu'}({g} + {_mT_code(g, np.ndim(x))}) "
+            f"- np.eye({n}) * {g}")
+
+
+def _row_col_code(v, ndim):
+    """v along the rows and along the columns of a matrix: `v`, `v[:, None]` for one matrix."""
+    return (v, f"{v}[:, None]") if ndim == 2 else (f"{v}[..., None, :]", f"{v}[..., :, None]")
+
+
+def _diag_code(v, n, ndim):
+    return f"np.diag({v})" if ndim == 2 else f"{v}[..., None, :] * np.eye({n})"
 
 
 def _gaps(w):
@@ -61,7 +72,7 @@ class Cholesky(Op):
             f"gx = {yT} @ gy",
             f"gx = np.tril(gx) - 0.5 * np.eye({n}) * gx",  # phi: lower triangle, half diagonal
             f"gx = {_mT_code(f'np.linalg.solve({yT}, {left})', nd)}",  # L^-T phi L^-1
-            "gx = " + _on_triangle_code("gx", n, True)])
+            "gx = " + _on_triangle_code("gx", x, True)])
 
     def tex(self, x):
         return (r"\operatorname{cholesky}(x)",
@@ -95,22 +106,22 @@ class Eigh(Op):
     def code(self, x):
         nd, n = np.ndim(x), np.shape(x)[-1]
         uplo = "" if self.UPLO == "L" else ", UPLO=UPLO"
-        if nd == 2:
+        if nd == 2:  # w on top of V: (n + 1, n)
             forward = f"np.vstack(np.linalg.eigh(x{uplo}))"
-            w, v, gw, gv, diag = "y[0]", "y[1:]", "gy[0]", "gy[1:]", "np.diag(gy[0])"
+            w, v, gw, gv = "y[0]", "y[1:]", "gy[0]", "gy[1:]"
         else:
             forward = (f"y = np.linalg.eigh(x{uplo}); "
                        "y = np.concatenate([y[0][..., None, :], y[1]], axis=-2)")
             w, v, gw, gv = "y[..., 0, :]", "y[..., 1:, :]", "gy[..., 0, :]", "gy[..., 1:, :]"
-            diag = f"{gw}[..., None, :] * np.eye({n})"
-        inner = diag
-        w_ = np.linalg.eigvalsh(x, UPLO=self.UPLO)
-        if np.all(np.diff(w_, axis=-1) != 0):  # distinct eigenvalues: the vectors' term exists
-            inner += (f" + (1 - np.eye({n})) / ({w}[..., None, :] - {w}[..., :, None] + np.eye({n}))"
+        inner = _diag_code(gw, n, nd)
+        if np.all(np.diff(np.linalg.eigvalsh(x, UPLO=self.UPLO), axis=-1) != 0):
+            # distinct eigenvalues: the eigenvectors' term, F[i, j] = 1 / (w[j] - w[i])
+            w_row, w_col = _row_col_code(w, nd)
+            inner += (f" + (1 - np.eye({n})) / ({w_row} - {w_col} + np.eye({n}))"
                       f" * ({_mT_code(v, nd)} @ {gv})")
         return forward, "\n".join([
             f"gx = {v} @ ({inner}) @ {_mT_code(v, nd)}",
-            "gx = " + _on_triangle_code("gx", n, self.UPLO.upper() == "L")])
+            "gx = " + _on_triangle_code("gx", x, self.UPLO.upper() == "L")])
 
     def tex(self, x):
         return (r"\operatorname{eigh}(x)",
@@ -151,20 +162,20 @@ class Svd(Op):
             return (f"{g}[{lead}:{m * k}].reshape({shape(m, k)}), {g}[{lead}{m * k}:{m * k + k}], "
                     f"{g}[{lead}{m * k + k}:].reshape({shape(k, n)})")
         uT, vhT, guT, gvhT = (_mT_code(a, nd) for a in ("u", "vh", "gu", "gvh"))
+        s_row, s_col = _row_col_code("s", nd)
         lines = [f"u, s, vh = {parts('y')}", f"gu, gs, gvh = {parts('gy')}"]
-        inner = f"gs[..., None, :] * np.eye({k})"
+        inner = _diag_code("gs", k, nd)
         s_ = np.linalg.svd(x, compute_uv=False)
         distinct = np.all(np.diff(s_, axis=-1) != 0) and np.all(s_ > 0)
         if distinct:  # the singular vectors' terms: they divide by the gaps between the values
-            lines.append(f"f = (1 - np.eye({k})) / (s[..., None, :]**2 - s[..., :, None]**2 "
-                         f"+ np.eye({k}))")
-            inner += (f" + f * ({uT} @ gu - {guT} @ u) * s[..., None, :]"
-                      f" + s[..., :, None] * (f * (vh @ {gvhT} - gvh @ {vhT}))")
+            lines.append(f"f = (1 - np.eye({k})) / ({s_row}**2 - {s_col}**2 + np.eye({k}))")
+            inner += (f" + f * ({uT} @ gu - {guT} @ u) * {s_row}"
+                      f" + {s_col} * (f * (vh @ {gvhT} - gvh @ {vhT}))")
         lines.append(f"gx = u @ ({inner}) @ vh")
         if distinct and m > n:  # U does not span R^m: the part of gU outside it
-            lines.append(f"gx = gx + (gu - u @ ({uT} @ gu)) / s[..., None, :] @ vh")
+            lines.append(f"gx = gx + (gu - u @ ({uT} @ gu)) / {s_row} @ vh")
         if distinct and n > m:
-            lines.append(f"gx = gx + u / s[..., None, :] @ (gvh - gvh @ {vhT} @ vh)")
+            lines.append(f"gx = gx + u / {s_row} @ (gvh - gvh @ {vhT} @ vh)")
         return forward, "\n".join(lines)
 
     def tex(self, x):

@@ -74,7 +74,7 @@ class Cumprod(Op):
         if not _has_zero(x):
             return r"\operatorname{cumprod}(x)", r"\frac{%s}{x}" % (_REVERSE_CUMSUM_TEX % r"gy \odot y")
         return (r"\operatorname{cumprod}(x)",
-                r"\textstyle\sum_{k \ge i} {gy}_{k} \prod_{j \le k,\, j \ne i} {x}_{j}")
+                r"\textstyle\sum_{k \ge i} (gy)_{k} \prod_{j \le k,\, j \ne i} (x)_{j}")
 
     def forward(self, x):
         return np.cumprod(x, axis=self.axis)

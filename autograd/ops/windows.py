@@ -26,7 +26,7 @@ class Pad(Op):
         return f"np.pad(x, width{value})", f"gy[{_inside(self.width, np.shape(x))}]"
 
     def tex(self, x):
-        return r"\operatorname{pad}(x)", "{gy}_{[%s]}" % _inside(self.width, np.shape(x))
+        return r"\operatorname{pad}(x)", "gy[%s]" % _inside(self.width, np.shape(x))
 
     def forward(self, x):
         return np.pad(x, self.width, mode="constant", constant_values=self.value)
@@ -80,7 +80,7 @@ class SlidingWindowView(Op):
 
     def tex(self, x):
         return (r"\operatorname{windows}(x)",
-                r"\textstyle\sum_{\text{offsets } o} \operatorname{shift}_{o}({gy}_{[\ldots, o]})")
+                r"\textstyle\sum_{\text{offsets } o} \operatorname{shift}_{o}(gy[\ldots, o])")
 
     def forward(self, x):
         return np.lib.stride_tricks.sliding_window_view(x, self.window, self.axis)
