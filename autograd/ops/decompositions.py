@@ -181,10 +181,11 @@ class Svd(Op):
     def tex(self, x):
         return (r"\operatorname{svd}(x)",
                 r"U \big(\operatorname{diag}(\delta_{s}) + (F \odot [U^\top \delta_{U}]_{-}) S "
-                r"+ S (F \odot [V^\top \delta_{V}]_{-})\big) V^\top + (I - U U^\top) \delta_{U} S^{-1} "
-                r"V^\top + U S^{-1} \delta_{V}^\top (I - V V^\top),\ (U, s, V^\top) = y,\ "
-                r"(\delta_{U}, \delta_{s}, \delta_{V^\top}) = gy,\ F_{ij} = \frac{1}{s_j^2 - s_i^2},\ "
-                r"[A]_{-} = A - A^\top")
+                r"+ S (F \odot [V^\top \delta_{V}]_{-})\big) V^\top "
+                r"+ (I - U U^\top) \delta_{U} S^{-1} V^\top "
+                r"+ U S^{-1} \delta_{V}^\top (I - V V^\top),"
+                r"\ (U, s, V^\top) = y,\ (\delta_{U}, \delta_{s}, \delta_{V^\top}) = gy,\ "
+                r"F_{ij} = \frac{1}{s_j^2 - s_i^2},\ [A]_{-} = A - A^\top")
 
     def forward(self, x):
         u, s, vh = np.linalg.svd(x, full_matrices=False)

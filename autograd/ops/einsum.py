@@ -82,19 +82,15 @@ class Einsum(Op):
 
     def code(self, *xs):
         names = [f"x{i}" for i in range(len(xs))]
-        grads = []
-        for i, x in enumerate(xs):
-            spec, operands = self._grad_spec(i, np.shape(x), names)
-            grads.append(self._call_code(spec, operands))
-        return self._call_code(self.spec, names), tuple(grads)
+        return self._call_code(self.spec, names), tuple(
+            self._call_code(*self._grad_spec(i, np.shape(x), names)) for i, x in enumerate(xs))
 
     def tex(self, *xs):
         names = [f"x{i}" for i in range(len(xs))]
-        grads = []
-        for i, x in enumerate(xs):
-            spec, operands = self._grad_spec(i, np.shape(x), names)
-            grads.append(r"\operatorname{einsum}(\text{%s};\ %s)" % (spec, ", ".join(operands)))
-        return r"\operatorname{einsum}(\text{%s};\ %s)" % (self.spec, ", ".join(names)), tuple(grads)
+        call = r"\operatorname{einsum}(\text{%s};\ %s)"
+        grads = (self._grad_spec(i, np.shape(x), names) for i, x in enumerate(xs))
+        return call % (self.spec, ", ".join(names)), tuple(
+            call % (spec, ", ".join(operands)) for spec, operands in grads)
 
     def _grad_spec(self, i, shape, names):
         """The gradient of operand i as one einsum: the output's subscripts and operand i's

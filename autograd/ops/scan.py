@@ -9,7 +9,8 @@ import numpy as np
 
 from ..graph import Op
 from ..tensor import Tensor
-from .reduce import _axes_tex, _expand_like, _spread_code, axis_code, normalize_axis
+from .reduce import (_axes_tex, _expand_like, _reduce_code, _spread_code, axis_code,
+                     normalize_axis)
 
 
 def _reverse_cumsum(g, axis):
@@ -21,7 +22,7 @@ def _has_zero(x):
     return bool(np.any(np.asarray(x == 0)))
 
 
-def _reverse_cumsum_code(g, axis, ndim):
+def _reverse_cumsum_code(g, axis):
     """`g[::-1].cumsum(axis=0)[::-1]`: the running total from the end, as code."""
     flip = "[" + ":, " * axis + "::-1]"
     return f"{g}{flip}.cumsum(axis={axis}){flip}"
@@ -37,7 +38,7 @@ class Cumsum(Op):
         self.axis = axis
 
     def code(self, x):
-        return "np.cumsum(x, axis=axis)", _reverse_cumsum_code("gy", self.axis, np.ndim(x))
+        return "np.cumsum(x, axis=axis)", _reverse_cumsum_code("gy", self.axis)
 
     def tex(self, x):
         return r"\operatorname{cumsum}(x)", _REVERSE_CUMSUM_TEX % "gy"
@@ -61,9 +62,9 @@ class Cumprod(Op):
     def code(self, x):
         if not _has_zero(x):
             return ("np.cumprod(x, axis=axis)",
-                    _reverse_cumsum_code("(gy * y)", self.axis, np.ndim(x)) + " / x")
-        # With zeros, no dividing by x: row i of `others` is the running product with x[i]
-        # left out (set to 1), and x[i] gets the gradient of every y[k] with k >= i (np.triu).
+                    _reverse_cumsum_code("(gy * y)", self.axis) + " / x")
+        # With zeros, no dividing by x: row i of the cumprod is the running product with x[i]
+        # set to 1, and x[i] gets the gradient of every y[k] with k >= i (np.triu).
         n, last = np.shape(x)[self.axis], self.axis == np.ndim(x) - 1
         xs, gs = ("x", "gy") if last else ("np.moveaxis(x, axis, -1)", "np.moveaxis(gy, axis, -1)")
         gx = (f"(np.triu(np.cumprod(np.where(np.eye({n}, dtype=bool), 1, {xs}[..., None, :]), "
@@ -72,7 +73,8 @@ class Cumprod(Op):
 
     def tex(self, x):
         if not _has_zero(x):
-            return r"\operatorname{cumprod}(x)", r"\frac{%s}{x}" % (_REVERSE_CUMSUM_TEX % r"gy \odot y")
+            return (r"\operatorname{cumprod}(x)",
+                    r"\frac{%s}{x}" % (_REVERSE_CUMSUM_TEX % r"gy \odot y"))
         return (r"\operatorname{cumprod}(x)",
                 r"\textstyle\sum_{k \ge i} (gy)_{k} \prod_{j \le k,\, j \ne i} (x)_{j}")
 
@@ -114,8 +116,7 @@ class Prod(Op):
     def code(self, x):
         n, k, ax = np.ndim(x), self.keepdims, self.axis
         gy, y = _spread_code("gy", ax, n, k), _spread_code("y", ax, n, k)
-        forward = (f"x.prod(axis={axis_code(ax)}, keepdims=True)" if k
-                   else "x.prod()" if len(ax) == n else f"x.prod(axis={axis_code(ax)})")
+        forward = _reduce_code("prod", ax, n, k)
         if not _has_zero(x):
             return forward, f"{gy} * {y} / x"
         # y / x is the product of the others except at a zero, where it is the product of the

@@ -44,7 +44,8 @@ def _examples():
                                axis=axis, keepdims=keep)))
     for e in ALONG_AXIS + SCANS:
         for axis in (0, 1):
-            out.append((f"{e.name} axis={axis}", lambda e=e, axis=axis: e.ours(_leaf((3, 4)), axis)))
+            out.append((f"{e.name} axis={axis}",
+                        lambda e=e, axis=axis: e.ours(_leaf((3, 4)), axis)))
     for e in FIXED:  # products, linear algebra, padding, windows ... at the inputs they want
         out.append((e.name, lambda e=e: e.ours(*[Tensor(x, requires_grad=True)
                                                  for x in e.inputs()])))
