@@ -176,9 +176,12 @@ class Op:
         tex = r"\tanh(x)", r"gy \odot (1 - y^2)"
 
     A code template may also be statements that assign the result to `y` (forward) or `gx` (a
-    gradient), e.g. "gx = np.zeros_like(x); np.add.at(gx, index, gy)". Where the rule depends on the
-    inputs (their ndim, a constant exponent), define `code(self, *xs)` / `tex(self, *xs)` taking the
-    input arrays and returning the pair. `symbol` is the letter derive names an unnamed output
+    gradient), e.g. "gx = np.zeros_like(x); np.add.at(gx, index, gy)"; any other name they assign
+    (a loop's `i`) is the rule's own, renamed where it would clash with the learner's. A number
+    stands for an array of one repeated value only where the template uses that input
+    elementwise (arithmetic, ufuncs, np.where). Where the rule depends on the inputs (their ndim,
+    a constant exponent, zeros), define `code(self, *xs)` / `tex(self, *xs)` taking the input
+    arrays and returning the pair. `symbol` is the letter derive names an unnamed output
     with (z1, h1 ...). An op without a rule is written as calls to its own forward and backward.
     tests/autograd/test_derive_rules.py checks every op's rule against its backward.
     """

@@ -19,7 +19,8 @@ class Matcher:
         self.h = np.asarray(hand, dtype=np.float64)
         self.tol, self.facts = tolerance, facts
         self.auto = None if auto is None else np.asarray(auto, dtype=np.float64)
-        self.allowed = tolerance.allowed(self.h)
+        # full shape: a sample of entries picks from it as from h (allowed() may broadcast)
+        self.allowed = np.broadcast_to(tolerance.allowed(self.h), self.h.shape)
         self.zero = float(np.abs(self.h).max(initial=0.0)) <= tolerance.floor
         self.sample = None
         if self.h.size > 4 * self.SAMPLE:

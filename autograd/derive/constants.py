@@ -32,8 +32,8 @@ class Constants:
     def node(self, x, op=None, out=None):
         return self._get(x, op, out, scalar_ok=True)[0]
 
-    def tex(self, x):
-        return self._get(x, None, None, scalar_ok=True)[1]
+    def tex(self, x, op=None, out=None):
+        return self._get(x, op, out, scalar_ok=True)[1]
 
     def param_node(self, op, name, value):
         if isinstance(value, tuple) and name == "index" or _is_index_part(value) and name == "index":
@@ -42,7 +42,7 @@ class Constants:
         if isinstance(value, (np.ndarray, Tensor)):
             return self._get(value, op, None, scalar_ok=value.dtype.kind == "f")[0]
         if value is None or isinstance(value, (bool, int, float, str, tuple, np.dtype, np.generic,
-                                               slice, range)):
+                                               slice, range, np.ufunc)) or _plain(value):
             return T.literal(value)
         return self._bind(value, "op")[0]
 
@@ -91,9 +91,12 @@ class Constants:
         if arr.ndim == 1 and arr.dtype.kind in "iu" and np.array_equal(arr, np.arange(arr.size)):
             return T.expr(f"np.arange({arr.size})"), T.Tex(r"(0, \ldots, %d)" % (arr.size - 1),
                                                            atomic=False)
-        if scalar_ok and arr.dtype.kind == "f" and arr.size and np.all(arr == arr.flat[0]) \
-                and out is not None and _fits(arr.shape, out.shape):
+        uniform = arr.dtype.kind == "f" and arr.size and np.all(arr == arr.flat[0])
+        if uniform and scalar_ok and out is not None and _fits(arr.shape, out.shape) \
+                and _takes_number(arr, op):
             return T.literal(arr.flat[0].item()), T.Tex(_number_tex(arr.flat[0].item()))
+        if uniform and arr.ndim and op is not None:  # h = np.zeros((T, H)), as the learner wrote
+            return _filled(arr)
         if op is not None and arr.dtype.kind in "bf":
             for u in op.inputs:
                 if isinstance(u, Tensor) and id(u) in self.w.var and u.shape == arr.shape \
@@ -116,6 +119,11 @@ class Constants:
                     node, symbol = self._argument(learner_name, known)
                     return (T.expr(form.format(node.id)),
                             T.Tex(tex.format(symbol.text), atomic=form == "{}"))
+        for learner_name, known in self.named:  # sequence[t] in a loop: a row of a named array
+            rows = _rows_of(arr, known)
+            if rows is not None:
+                node, symbol = self._argument(learner_name, known)
+                return T.expr(f"{node.id}[{rows}]"), T.Tex(f"{symbol.text}[{rows}]")
         return None
 
     def _argument(self, learner_name, arr):
@@ -137,6 +145,56 @@ class Constants:
         name = self.w.names.free(base)
         self.args[name] = self.w.ns[name] = value
         return T.name(name), T.Tex(tex_symbol(name))
+
+
+def _rows_of(arr, known):
+    """'2' (or '2:4') where arr is known[2] (or known[2:4]) as a view, the way `sequence[t]`
+    gives it; else None."""
+    if arr.base is None or known.ndim == 0 or arr.dtype != known.dtype \
+            or known.strides[0] <= 0 or not np.may_share_memory(arr, known):
+        return None
+    offset = arr.__array_interface__["data"][0] - known.__array_interface__["data"][0]
+    k, rest = divmod(offset, known.strides[0])
+    if rest or not 0 <= k < known.shape[0]:
+        return None
+    if arr.shape == known.shape[1:] and arr.strides == known.strides[1:]:
+        return str(k)
+    if arr.ndim == known.ndim and arr.shape[1:] == known.shape[1:] \
+            and arr.strides == known.strides and k + arr.shape[0] <= known.shape[0]:
+        return f"{k}:{k + arr.shape[0]}"
+    return None
+
+
+def _takes_number(arr, op):
+    """Whether op's rule uses the input whose values are `arr` only where a number would do."""
+    rule = T.read_rule(op, "code", op._xs)
+    if rule is None:
+        return False
+    for name, x in zip(T.input_names(op, len(op.inputs)), op.inputs):
+        if (x.data if isinstance(x, Tensor) else x) is arr:
+            return all(T.takes_number(t, name) for t in (rule[0],) + rule[1] if t is not None)
+    return False
+
+
+def _filled(arr):
+    """An array of one repeated value as code: np.zeros((5, 3)), np.ones(4), np.full(..., 0.5)."""
+    v, shape = arr.flat[0].item(), arr.shape[0] if arr.ndim == 1 else arr.shape
+    dtype = "" if arr.dtype == np.float64 else f", dtype=np.{arr.dtype}"
+    if v in (0, 1):
+        code = f"np.{'zeros' if v == 0 else 'ones'}({shape}{dtype})"
+        tex = r"\mathbf{%d}" % v
+    else:
+        code, tex = f"np.full({shape}, {T.unparse(T.literal(v))}{dtype})", _number_tex(v)
+    return T.expr(code), T.Tex(tex)
+
+
+def _plain(value):
+    """A list or dict of numbers and strings (einsum's subscripts, pinv's keywords): written out."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return all(_plain(v) for v in value)
+    return value is None or isinstance(value, (bool, int, float, str))
 
 
 def _is_index_part(value):

@@ -46,7 +46,9 @@ def write_forward(w):
             w.inline_tex[id(t)] = T.Tex(_tex(w, t, mode), atomic=False)
         elif mode.get(id(t)) == "line":
             var = w.var[id(t)]
-            filled = T.fill(_forward_template(w, t)[0], dict(_values(w, t, mode), y=T.name(var)))
+            template = _forward_template(w, t)[0]
+            filled = T.fill(template, dict(_values(w, t, mode), y=T.name(var),
+                                           **w.locals_of(template)))
             statements = filled if isinstance(filled, list) else [_assign(var, filled)]
             lines.append(Line([T.unparse(s) for s in statements], "forward", t, source_line(t),
                               lambda t=t: f"{w.tex_of[id(t)]} = {_tex(w, t, mode)}",
@@ -87,7 +89,7 @@ def _tex(w, t, mode):
     names = T.input_names(op, len(op.inputs))
     values = {}
     for n, x in zip(names, op.inputs):
-        values[n] = w.tex_node(x)
+        values[n] = w.tex_node(x, op, t)
     for p in T.param_names(op):
         values[p] = w.constants.param_tex(getattr(op, p, None))
     return T.fill_tex(rule[0], values)

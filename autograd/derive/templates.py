@@ -153,6 +153,10 @@ def _number(node):
     return None
 
 
+_NEW_ARRAYS = {f"np.{f}" for f in ("zeros", "ones", "full", "empty", "zeros_like", "ones_like",
+                                    "full_like", "arange", "eye", "array")}
+
+
 class _Tidy(ast.NodeTransformer):
     """1 * g -> g, g / 1 -> g, -(-g) -> g, -1 * g -> -g: what a seed gradient of 1 leaves."""
 
@@ -172,8 +176,13 @@ class _Tidy(ast.NodeTransformer):
         return node
 
     def visit_Call(self, node):
-        """np.broadcast_to(1, x.shape) -> np.ones_like(x) (a Sum's backward from the loss)."""
+        """np.broadcast_to(1, x.shape) -> np.ones_like(x) (a Sum's backward from the loss);
+        np.zeros((5, 3)).copy() -> np.zeros((5, 3)) (a new array needs no copy)."""
         self.generic_visit(node)
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "copy" and not node.args \
+                and isinstance(node.func.value, ast.Call) \
+                and ast.unparse(node.func.value.func) in _NEW_ARRAYS:
+            return node.func.value
         if (ast.unparse(node.func) == "np.broadcast_to" and len(node.args) == 2
                 and is_number(node.args[0])
                 and isinstance(node.args[1], ast.Attribute) and node.args[1].attr == "shape"):
@@ -203,6 +212,47 @@ def names_in(node):
     return {n.id for tree in nodes for n in ast.walk(tree) if isinstance(n, ast.Name)}
 
 
+_ARITHMETIC = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.Mod, ast.FloorDiv)
+
+
+@functools.lru_cache(maxsize=None)
+def takes_number(template, placeholder):
+    """Whether a number may stand for the array `placeholder` in the template: it is used only
+    elementwise (arithmetic, comparisons, NumPy's ufuncs and np.where), so `0.5 * z` may be
+    written for an array of 0.5s, but not `np.concatenate([z, 1.0])` or `1.0 @ W`."""
+    tree = parse(template)
+    nodes = tree if isinstance(tree, list) else [tree]
+    parents = {c: p for t in nodes for p in ast.walk(t) for c in ast.iter_child_nodes(p)}
+    for t in nodes:
+        for n in ast.walk(t):
+            if not (isinstance(n, ast.Name) and n.id == placeholder):
+                continue
+            p = parents.get(n)
+            if not (isinstance(p, ast.BinOp) and isinstance(p.op, _ARITHMETIC)
+                    or isinstance(p, (ast.UnaryOp, ast.Compare))
+                    or isinstance(p, ast.Call) and n in p.args and _elementwise(p.func)):
+                return False
+    return True
+
+
+def _elementwise(func):
+    text = ast.unparse(func)
+    return text == "np.where" or (text.startswith("np.") and
+                                  isinstance(getattr(np, text[3:], None), np.ufunc))
+
+
+@functools.lru_cache(maxsize=None)
+def locals_of(template):
+    """The names a statement template assigns for itself (a loop variable, a factor it reuses):
+    everything it stores except its result (`gx`, `y`). derive renames them where they would
+    clash with the learner's names."""
+    tree = parse(template)
+    if not isinstance(tree, list):
+        return set()
+    return {n.id for s in tree for n in ast.walk(s)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)} - {"gx", "y"}
+
+
 def count_uses(template, placeholder):
     tree = parse(template)
     nodes = tree if isinstance(tree, list) else [tree]
@@ -217,6 +267,8 @@ def literal(value):
     """An ast node writing a Python number, tuple, None, slice, dtype ... as code."""
     if isinstance(value, np.dtype):
         return expr(f"np.{value}")
+    if isinstance(value, np.ufunc):
+        return expr(f"np.{value.__name__}")
     if isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.ndim == 0):
         value = value.item()
     if isinstance(value, float):
@@ -243,7 +295,8 @@ def literal(value):
 # ----------------------------------------------------------------------------------------------
 # LaTeX
 
-_WORD = re.compile(r"(?<![\\A-Za-z_])([A-Za-z_][A-Za-z_0-9]*)")
+# a placeholder is a whole word; `gy_{[0]}` is gy with a subscript
+_WORD = re.compile(r"(?<![\\A-Za-z_])([A-Za-z_][A-Za-z_0-9]*?)(?=_\{|[^A-Za-z_0-9]|$)")
 
 
 class Tex:
@@ -280,6 +333,19 @@ def kind(text):
     return "product" if seen_space else "atom"
 
 
+def _top_level(text):
+    """The characters of a LaTeX fragment outside any braces or brackets."""
+    depth, out = 0, []
+    for ch in text:
+        if ch in "{([":
+            depth += 1
+        elif ch in "})]":
+            depth -= 1
+        elif depth == 0:
+            out.append(ch)
+    return "".join(out)
+
+
 _PROTECTED = re.compile(r"\\(?:text|mathrm|operatorname)\{[^{}]*\}")
 
 
@@ -305,6 +371,8 @@ def fill_tex(template, values, seed=False):
         before = template[:match.start()].rstrip()[-1:]
         after = template[match.end():].lstrip()[:1]
         enclosed = before in ("{", "(", "", "=", ",") and after in ("}", ")", ",", "")
+        if after in ("_", "^") and after in _top_level(value.text):
+            return "{" + value.text + "}"  # W_{1} with a subscript of its own: {W_{1}}_{[0]}
         if value.kind == "atom" or enclosed:
             return value.text
         if value.kind == "product" and after not in ("^", "_") and before != "-":

@@ -59,6 +59,7 @@ class Writer:
         self.names = Names()
         self.ns = {"np": np}
         self.var, self.tex_of, self.learner_named = {}, {}, set()
+        self.own_names = {}  # a rule's own variable (a loop's i) -> its name in the code
         self._name_tensors()
         self.constants = Constants(self)
         self.lines, self.extras = [], []
@@ -156,7 +157,8 @@ class Writer:
         for i, x in enumerate(op.inputs):
             if not _needs_grad(x) or rule[1][i] is None:
                 continue
-            node = T.fill(rule[1][i], dict(values, gx=T.name("__gx__")))
+            node = T.fill(rule[1][i], dict(values, gx=T.name("__gx__"),
+                                           **self.locals_of(rule[1][i])))
             tex_values = lambda t=t, names=names: self.op_tex_values(t, names)
             tex = (tex_rule[1][i], tex_values, t is self.capture.loss)
             self.contribute(x, node, t, tex, check=(op, i))
@@ -174,6 +176,16 @@ class Writer:
                 self.contribute(x, node, t, (r"\text{%s backward}" % op.name, {}, False),
                                 check=(op, i))
 
+    def locals_of(self, template):
+        """Names for the variables a rule assigns for itself, clear of the learner's: `i` stays
+        `i` unless the learner has an `i`. Every rule shares them (each assigns before reading)."""
+        out = {}
+        for n in T.locals_of(template):
+            if n not in self.own_names:
+                self.own_names[n] = self.names.free(n)
+            out[n] = T.name(self.own_names[n])
+        return out
+
     def op_values(self, t, names):
         """Template values for t's op: inputs, output `y`, parameters."""
         op = t.grad_fn
@@ -185,7 +197,7 @@ class Writer:
 
     def op_tex_values(self, t, names):
         op = t.grad_fn
-        values = {n: self.tex_node(x) for n, x in zip(names, op.inputs)}
+        values = {n: self.tex_node(x, op, t) for n, x in zip(names, op.inputs)}
         values["y"], values["gy"] = T.Tex(self.tex_of[id(t)]), self.grad_tex(t)
         for p in T.param_names(op):
             values[p] = self.constants.param_tex(getattr(op, p, None))
@@ -196,10 +208,10 @@ class Writer:
             return self.name_node(x)
         return self.constants.node(x, op, out)
 
-    def tex_node(self, x):
+    def tex_node(self, x, op=None, out=None):
         if isinstance(x, Tensor) and id(x) in self.var:
             return self.forward_tex(x)
-        return self.constants.tex(x)
+        return self.constants.tex(x, op, out)  # written as the code writes it for this op
 
     def forward_tex(self, t):
         """t's symbol, or its whole formula where the forward code writes t inline."""

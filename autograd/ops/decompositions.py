@@ -16,7 +16,7 @@ import numpy as np
 
 from ..graph import Op
 from ..tensor import Tensor
-from .solve import _mT
+from .solve import _mT, _mT_code
 
 
 def _on_triangle(g, lower):
@@ -26,6 +26,22 @@ def _on_triangle(g, lower):
     eye = np.eye(np.shape(g)[-1], dtype=bool)
     half_diag = np.where(eye, 0.5 * both, 0.0)
     return (np.tril(both) if lower else np.triu(both)) - half_diag
+
+
+def _on_triangle_code(g, x, lower):
+    """_on_triangle as code, for input x: `np.tril(g + g.T) - np.eye(3) * g`."""
+    n = np.shape(x)[-1]
+    return (f"np.{'tril' if lower else 'triu'}({g} + {_mT_code(g, np.ndim(x))}) "
+            f"- np.eye({n}) * {g}")
+
+
+def _row_col_code(v, ndim):
+    """v along the rows and along the columns of a matrix: `v`, `v[:, None]` for one matrix."""
+    return (v, f"{v}[:, None]") if ndim == 2 else (f"{v}[..., None, :]", f"{v}[..., :, None]")
+
+
+def _diag_code(v, n, ndim):
+    return f"np.diag({v})" if ndim == 2 else f"{v}[..., None, :] * np.eye({n})"
 
 
 def _gaps(w):
@@ -47,6 +63,21 @@ class Cholesky(Op):
 
     __slots__ = ()
     uses_output = True
+
+    def code(self, x):
+        nd, n = np.ndim(x), np.shape(x)[-1]
+        yT = _mT_code("y", nd)
+        left = _mT_code(f"np.linalg.solve({yT}, gx)", nd)   # (L^-T phi)^T
+        return "np.linalg.cholesky(x)", "\n".join([
+            f"gx = {yT} @ gy",
+            f"gx = np.tril(gx) - 0.5 * np.eye({n}) * gx",  # phi: lower triangle, half diagonal
+            f"gx = {_mT_code(f'np.linalg.solve({yT}, {left})', nd)}",  # L^-T phi L^-1
+            "gx = " + _on_triangle_code("gx", x, True)])
+
+    def tex(self, x):
+        return (r"\operatorname{cholesky}(x)",
+                r"\operatorname{tril}(S + S^\top) - I \odot S,\ S = y^{-\top} \Phi(y^\top gy)\, "
+                r"y^{-1},\ \Phi(A) = \operatorname{tril}(A) - \tfrac{1}{2} I \odot A")
 
     def forward(self, x):
         return np.linalg.cholesky(x)
@@ -72,6 +103,32 @@ class Eigh(Op):
     def __init__(self, UPLO="L"):
         self.UPLO = UPLO
 
+    def code(self, x):
+        nd, n = np.ndim(x), np.shape(x)[-1]
+        uplo = "" if self.UPLO == "L" else ", UPLO=UPLO"
+        if nd == 2:  # w on top of V: (n + 1, n)
+            forward = f"np.vstack(np.linalg.eigh(x{uplo}))"
+            w, v, gw, gv = "y[0]", "y[1:]", "gy[0]", "gy[1:]"
+        else:
+            forward = (f"y = np.linalg.eigh(x{uplo}); "
+                       "y = np.concatenate([y[0][..., None, :], y[1]], axis=-2)")
+            w, v, gw, gv = "y[..., 0, :]", "y[..., 1:, :]", "gy[..., 0, :]", "gy[..., 1:, :]"
+        inner = _diag_code(gw, n, nd)
+        if np.all(np.diff(np.linalg.eigvalsh(x, UPLO=self.UPLO), axis=-1) != 0):
+            # distinct eigenvalues: the eigenvectors' term, F[i, j] = 1 / (w[j] - w[i])
+            w_row, w_col = _row_col_code(w, nd)
+            inner += (f" + (1 - np.eye({n})) / ({w_row} - {w_col} + np.eye({n}))"
+                      f" * ({_mT_code(v, nd)} @ {gv})")
+        return forward, "\n".join([
+            f"gx = {v} @ ({inner}) @ {_mT_code(v, nd)}",
+            "gx = " + _on_triangle_code("gx", x, self.UPLO.upper() == "L")])
+
+    def tex(self, x):
+        return (r"\operatorname{eigh}(x)",
+                r"\operatorname{sym}\big(V (\operatorname{diag}(\delta_{w}) + F \odot V^\top "
+                r"\delta_{V}) V^\top\big),\ (w, V) = y,\ (\delta_{w}, \delta_{V}) = gy,\ "
+                r"F_{ij} = \frac{1}{w_j - w_i}")
+
     def forward(self, x):
         w, v = np.linalg.eigh(x, UPLO=self.UPLO)
         return np.concatenate([w[..., None, :], v], axis=-2)
@@ -91,6 +148,44 @@ class Svd(Op):
 
     __slots__ = ()
     uses_output = True
+
+    def code(self, x):
+        nd, (m, n) = np.ndim(x), np.shape(x)[-2:]
+        k = min(m, n)
+        lead = "" if nd == 2 else "..., "
+        flat = "-1" if nd == 2 else ", ".join(map(str, np.shape(x)[:-2])) + ", -1"
+        forward = ("y = np.linalg.svd(x, full_matrices=False); y = np.concatenate("
+                   f"[y[0].reshape({flat}), y[1], y[2].reshape({flat})], axis=-1)")
+
+        def parts(g):
+            shape = lambda r, c: ", ".join(map(str, np.shape(x)[:-2] + (r, c)))
+            return (f"{g}[{lead}:{m * k}].reshape({shape(m, k)}), {g}[{lead}{m * k}:{m * k + k}], "
+                    f"{g}[{lead}{m * k + k}:].reshape({shape(k, n)})")
+        uT, vhT, guT, gvhT = (_mT_code(a, nd) for a in ("u", "vh", "gu", "gvh"))
+        s_row, s_col = _row_col_code("s", nd)
+        lines = [f"u, s, vh = {parts('y')}", f"gu, gs, gvh = {parts('gy')}"]
+        inner = _diag_code("gs", k, nd)
+        s_ = np.linalg.svd(x, compute_uv=False)
+        distinct = np.all(np.diff(s_, axis=-1) != 0) and np.all(s_ > 0)
+        if distinct:  # the singular vectors' terms: they divide by the gaps between the values
+            lines.append(f"f = (1 - np.eye({k})) / ({s_row}**2 - {s_col}**2 + np.eye({k}))")
+            inner += (f" + f * ({uT} @ gu - {guT} @ u) * {s_row}"
+                      f" + {s_col} * (f * (vh @ {gvhT} - gvh @ {vhT}))")
+        lines.append(f"gx = u @ ({inner}) @ vh")
+        if distinct and m > n:  # U does not span R^m: the part of gU outside it
+            lines.append(f"gx = gx + (gu - u @ ({uT} @ gu)) / {s_row} @ vh")
+        if distinct and n > m:
+            lines.append(f"gx = gx + u / {s_row} @ (gvh - gvh @ {vhT} @ vh)")
+        return forward, "\n".join(lines)
+
+    def tex(self, x):
+        return (r"\operatorname{svd}(x)",
+                r"U \big(\operatorname{diag}(\delta_{s}) + (F \odot [U^\top \delta_{U}]_{-}) S "
+                r"+ S (F \odot [V^\top \delta_{V}]_{-})\big) V^\top "
+                r"+ (I - U U^\top) \delta_{U} S^{-1} V^\top "
+                r"+ U S^{-1} \delta_{V}^\top (I - V V^\top),"
+                r"\ (U, s, V^\top) = y,\ (\delta_{U}, \delta_{s}, \delta_{V^\top}) = gy,\ "
+                r"F_{ij} = \frac{1}{s_j^2 - s_i^2},\ [A]_{-} = A - A^\top")
 
     def forward(self, x):
         u, s, vh = np.linalg.svd(x, full_matrices=False)

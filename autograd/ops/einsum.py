@@ -67,6 +67,7 @@ def from_sublists(args):
 
 class Einsum(Op):
     __slots__ = ("subs", "out", "optimize")
+    symbol = "z"
 
     def __init__(self, subs, out, optimize=False):
         self.subs, self.out, self.optimize = subs, out, optimize
@@ -74,6 +75,47 @@ class Einsum(Op):
     @property
     def spec(self):
         return ",".join(self.subs) + "->" + self.out
+
+    def _call_code(self, spec, operands):
+        more = "" if not self.optimize else f", optimize={self.optimize!r}"
+        return f"np.einsum({spec!r}, {', '.join(operands)}{more})"
+
+    def code(self, *xs):
+        names = [f"x{i}" for i in range(len(xs))]
+        return self._call_code(self.spec, names), tuple(
+            self._call_code(*self._grad_spec(i, np.shape(x), names)) for i, x in enumerate(xs))
+
+    def tex(self, *xs):
+        names = [f"x{i}" for i in range(len(xs))]
+        call = r"\operatorname{einsum}(\text{%s};\ %s)"
+        grads = (self._grad_spec(i, np.shape(x), names) for i, x in enumerate(xs))
+        return call % (self.spec, ", ".join(names)), tuple(
+            call % (spec, ", ".join(operands)) for spec, operands in grads)
+
+    def _grad_spec(self, i, shape, names):
+        """The gradient of operand i as one einsum: the output's subscripts and operand i's
+        swapped (the other operands and gy in, operand i's letters out). A letter repeated in
+        operand i (a diagonal) is written with a letter of its own tied to the first by np.eye;
+        a letter only operand i has (summed inside it) comes from np.ones: the gradient is
+        constant along it."""
+        sub = self.subs[i]
+        others = [(s, n) for j, (s, n) in enumerate(zip(self.subs, names)) if j != i]
+        seen = set(self.out).union(*[s for s, _ in others])
+        spare = iter(c for c in LETTERS if c not in set("".join(self.subs) + self.out))
+        ins, operands, written, size = [s for s, _ in others] + [self.out], \
+            [n for _, n in others] + ["gy"], "", dict(zip(sub, shape))
+        for c in dict.fromkeys(sub):
+            if c not in seen:
+                ins.append(c)
+                operands.append(f"np.ones({size[c]})")
+        for c in sub:
+            if c in written:
+                fresh = next(spare)
+                ins.append(c + fresh)
+                operands.append(f"np.eye({size[c]})")
+                c = fresh
+            written += c
+        return ",".join(ins) + "->" + written, operands
 
     def forward(self, *xs):
         return np.einsum(self.spec, *xs, optimize=self.optimize)

@@ -10,6 +10,8 @@ from ..graph import Op
 
 class Log1p(Op):
     __slots__ = ()
+    code = "np.log1p(x)", "gy / (1 + x)"
+    tex = r"\log(1 + x)", r"\frac{gy}{1 + x}"
 
     def forward(self, x):
         return np.log1p(x)
@@ -21,6 +23,8 @@ class Log1p(Op):
 class Expm1(Op):
     __slots__ = ()
     uses_output = True
+    code = "np.expm1(x)", "gy * (y + 1)"
+    tex = r"e^{x} - 1", r"gy \odot (y + 1)"
 
     def forward(self, x):
         return np.expm1(x)
@@ -34,6 +38,8 @@ class LogAddExp(Op):
 
     __slots__ = ()
     uses_output = True
+    code = "np.logaddexp(a, b)", ("gy * np.exp(a - y)", "gy * np.exp(b - y)")
+    tex = r"\log(e^{a} + e^{b})", (r"gy \odot e^{a - y}", r"gy \odot e^{b - y}")
 
     def forward(self, a, b):
         return np.logaddexp(a, b)
@@ -49,6 +55,8 @@ class Cbrt(Op):
 
     __slots__ = ()
     uses_output = True
+    code = "np.cbrt(x)", "gy / (3 * y**2)"
+    tex = r"\sqrt[3]{x}", r"\frac{gy}{3 y^2}"
 
     def forward(self, x):
         return np.cbrt(x)

@@ -11,6 +11,8 @@ class Remainder(Op):
     floor(a / b) is constant, so d/da = 1 and d/db = -floor(a / b)."""
 
     __slots__ = ()
+    code = "a % b", ("gy", "-gy * (a // b)")
+    tex = r"a \bmod b", ("gy", r"-gy \odot \lfloor a / b \rfloor")
 
     def forward(self, a, b):
         return np.remainder(a, b)
@@ -29,6 +31,20 @@ class Step(Op):
 
     def __init__(self, ufunc):
         self.ufunc = ufunc
+
+    def code(self, *xs):
+        names = [f"x{i}" for i in range(len(xs))]
+        return f"ufunc({', '.join(names)})", tuple(f"np.zeros_like({n})" for n in names)
+
+    def tex(self, *xs):
+        name = self.ufunc.__name__
+        if name in ("floor", "ceil"):
+            forward = r"\l%s x0 \r%s" % (name, name)
+        elif name == "floor_divide":
+            forward = r"\lfloor x0 / x1 \rfloor"
+        else:
+            forward = r"\operatorname{%s}(%s)" % (name, ", ".join(f"x{i}" for i in range(len(xs))))
+        return forward, ("0",) * len(xs)
 
     @property
     def name(self):

@@ -9,7 +9,8 @@ import numpy as np
 
 from ..graph import Op
 from ..tensor import Tensor
-from .reduce import _expand_like, normalize_axis
+from .reduce import (_axes_tex, _expand_like, _reduce_code, _spread_code, axis_code,
+                     normalize_axis)
 
 
 def _reverse_cumsum(g, axis):
@@ -21,11 +22,26 @@ def _has_zero(x):
     return bool(np.any(np.asarray(x == 0)))
 
 
+def _reverse_cumsum_code(g, axis):
+    """`g[::-1].cumsum(axis=0)[::-1]`: the running total from the end, as code."""
+    flip = "[" + ":, " * axis + "::-1]"
+    return f"{g}{flip}.cumsum(axis={axis}){flip}"
+
+
+_REVERSE_CUMSUM_TEX = r"\operatorname{flip}(\operatorname{cumsum}(\operatorname{flip}(%s)))"
+
+
 class Cumsum(Op):
     __slots__ = ("axis",)
 
     def __init__(self, axis):
         self.axis = axis
+
+    def code(self, x):
+        return "np.cumsum(x, axis=axis)", _reverse_cumsum_code("gy", self.axis)
+
+    def tex(self, x):
+        return r"\operatorname{cumsum}(x)", _REVERSE_CUMSUM_TEX % "gy"
 
     def forward(self, x):
         return np.cumsum(x, axis=self.axis)
@@ -42,6 +58,25 @@ class Cumprod(Op):
 
     def __init__(self, axis):
         self.axis = axis
+
+    def code(self, x):
+        if not _has_zero(x):
+            return ("np.cumprod(x, axis=axis)",
+                    _reverse_cumsum_code("(gy * y)", self.axis) + " / x")
+        # With zeros, no dividing by x: row i of the cumprod is the running product with x[i]
+        # set to 1, and x[i] gets the gradient of every y[k] with k >= i (np.triu).
+        n, last = np.shape(x)[self.axis], self.axis == np.ndim(x) - 1
+        xs, gs = ("x", "gy") if last else ("np.moveaxis(x, axis, -1)", "np.moveaxis(gy, axis, -1)")
+        gx = (f"(np.triu(np.cumprod(np.where(np.eye({n}, dtype=bool), 1, {xs}[..., None, :]), "
+              f"axis=-1)) * {gs}[..., None, :]).sum(axis=-1)")
+        return "np.cumprod(x, axis=axis)", gx if last else f"np.moveaxis({gx}, -1, axis)"
+
+    def tex(self, x):
+        if not _has_zero(x):
+            return (r"\operatorname{cumprod}(x)",
+                    r"\frac{%s}{x}" % (_REVERSE_CUMSUM_TEX % r"gy \odot y"))
+        return (r"\operatorname{cumprod}(x)",
+                r"\textstyle\sum_{k \ge i} (gy)_{k} \prod_{j \le k,\, j \ne i} (x)_{j}")
 
     def forward(self, x):
         return np.cumprod(x, axis=self.axis)
@@ -77,6 +112,24 @@ class Prod(Op):
 
     def __init__(self, axis, keepdims=False):
         self.axis, self.keepdims = axis, keepdims
+
+    def code(self, x):
+        n, k, ax = np.ndim(x), self.keepdims, self.axis
+        gy, y = _spread_code("gy", ax, n, k), _spread_code("y", ax, n, k)
+        forward = _reduce_code("prod", ax, n, k)
+        if not _has_zero(x):
+            return forward, f"{gy} * {y} / x"
+        # y / x is the product of the others except at a zero, where it is the product of the
+        # rest of its group if that zero is the group's only one (else 0)
+        along = f"axis={axis_code(ax)}, keepdims=True"
+        return forward, (f"{gy} * np.where(x == 0, np.where(x == 0, 1, x).prod({along}) "
+                         f"* ((x == 0).sum({along}) == 1), {y} / np.where(x == 0, 1, x))")
+
+    def tex(self, x):
+        forward = r"\textstyle\prod_{%s} x" % _axes_tex(self.axis, np.ndim(x))
+        if not _has_zero(x):
+            return forward, r"gy \odot \frac{y}{x}"
+        return forward, r"gy \odot \textstyle\prod_{\text{the others}} x"
 
     def forward(self, x):
         return np.prod(x, axis=self.axis, keepdims=self.keepdims)

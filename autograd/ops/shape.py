@@ -78,6 +78,10 @@ class GetItem(Op):
         self.index = index
 
     def code(self, x):
+        parts = self.index if isinstance(self.index, tuple) else (self.index,)
+        if all(p is None or p is Ellipsis or (isinstance(p, slice) and p == slice(None))
+               for p in parts):
+            return "x[index]", "gy.reshape(x.shape)"  # b[:, None, None]: only new axes
         put = "gx[index] = gy" if _plain_index(self.index) else "np.add.at(gx, index, gy)"
         return "x[index]", "gx = np.zeros_like(x); " + put
 
@@ -106,6 +110,23 @@ class SetItem(Op):
 
     def __init__(self, index, copy=True):
         self.index, self.copy = index, copy
+
+    def code(self, x, v):
+        gv = "gy[index]"
+        if not _plain_index(self.index) and not _kept(self.index, np.shape(x)).all():
+            # a position written twice keeps the last value: number the writes, keep the last
+            written = np.empty(np.shape(x))[self.index].shape
+            writes = f"np.arange({int(np.prod(written))})" + (
+                f".reshape{written}" if len(written) > 1 else "")
+            gv = (f"last = np.full(x.shape, -1); last[index] = {writes}\n"
+                  f"gx = gy[index] * (last[index] == {writes})")
+        return "y = x.copy(); y[index] = v", ("gx = gy.copy(); gx[index] = 0", gv)
+
+    def tex(self, x, v):
+        last = _plain_index(self.index) or _kept(self.index, np.shape(x)).all()
+        return (r"x \text{ with } [index] \leftarrow v",
+                (r"gy \text{ with } [index] \leftarrow 0",
+                 "gy[index]" if last else r"gy[index] \odot [\text{the last write}]"))
 
     def forward(self, x, v):
         y = x.copy() if self.copy else x

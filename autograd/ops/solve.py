@@ -19,6 +19,16 @@ def _mT(x):
     return x.swapaxes(-1, -2)
 
 
+def _mT_code(name, ndim):
+    """The matrix transpose as code: `a.T` for a matrix, np.swapaxes for a stack of them."""
+    return f"{name}.T" if ndim == 2 else f"np.swapaxes({name}, -1, -2)"
+
+
+def _per_matrix_code(g, ndim):
+    """A number per matrix (a det's gradient) shaped to scale whole matrices."""
+    return g if ndim == 2 else f"({g})[..., None, None]"
+
+
 def _as_matrix_scalar(g):
     """A gradient of one number per matrix, shaped to scale whole matrices."""
     return np.reshape(g, np.shape(g) + (1, 1))
@@ -27,6 +37,13 @@ def _as_matrix_scalar(g):
 class Inv(Op):
     __slots__ = ()
     uses_output = True
+
+    def code(self, x):
+        yT = _mT_code("y", np.ndim(x))
+        return "np.linalg.inv(x)", f"-({yT} @ gy @ {yT})"
+
+    def tex(self, x):
+        return "x^{-1}", r"-y^\top gy\, y^\top"
 
     def forward(self, x):
         return np.linalg.inv(x)
@@ -38,6 +55,22 @@ class Inv(Op):
 class Det(Op):
     __slots__ = ()
     uses_output = True
+
+    def code(self, x):
+        n = np.ndim(x)
+        try:
+            np.linalg.inv(x)
+        except np.linalg.LinAlgError:  # singular: det(X) X^-T is the adjugate, from the SVD
+            return "np.linalg.det(x)", (
+                "u, s, vh = np.linalg.svd(x)\n"
+                f"gx = {_per_matrix_code('gy * np.linalg.det(u) * np.linalg.det(vh)', n)} * "
+                f"(u * np.prod(np.where(np.eye({np.shape(x)[-1]}, dtype=bool), 1, "
+                "s[..., None, :]), axis=-1)[..., None, :]) @ vh")
+        return "np.linalg.det(x)", \
+            f"{_per_matrix_code('gy * y', n)} * {_mT_code('np.linalg.inv(x)', n)}"
+
+    def tex(self, x):
+        return r"\det x", r"gy\, y\, x^{-\top}"
 
     def forward(self, x):
         return np.linalg.det(x)
@@ -64,6 +97,14 @@ class LogAbsDet(Op):
 
     __slots__ = ()
 
+    def code(self, x):
+        n = np.ndim(x)
+        return ("np.linalg.slogdet(x)[1]",
+                f"{_per_matrix_code('gy', n)} * {_mT_code('np.linalg.inv(x)', n)}")
+
+    def tex(self, x):
+        return r"\log |\det x|", r"gy\, x^{-\top}"
+
     def forward(self, x):
         return np.linalg.slogdet(x)[1]
 
@@ -76,6 +117,10 @@ class LogAbsDet(Op):
 _STACKED_VECTORS = int(np.__version__.split(".")[0]) < 2
 
 
+def _vector(a, b):
+    return np.ndim(b) == 1 or (_STACKED_VECTORS and np.ndim(b) == np.ndim(a) - 1)
+
+
 class Solve(Op):
     """x with a @ x = b. As np.linalg.solve: b is a vector (1-d, and under NumPy 1 also a stack
     of vectors (..., M)), otherwise a stack of matrices (..., M, K)."""
@@ -83,11 +128,27 @@ class Solve(Op):
     __slots__ = ()
     uses_output = True
 
+    def code(self, a, b):
+        n = np.ndim(a)
+        aT = _mT_code("a", n)
+        if n == 2 and np.ndim(b) <= 2:  # a @ y = b for one matrix: the textbook case
+            gb = f"np.linalg.solve({aT}, gy)"
+            return "np.linalg.solve(a, b)", (
+                f"-np.outer({gb}, y)" if np.ndim(b) == 1 else f"-{gb} @ y.T", gb)
+        if _vector(a, b):  # b a vector (a stack of them): solve for columns
+            gb = f"np.linalg.solve({aT}, gy[..., None])"
+            return "np.linalg.solve(a, b)", (f"-{gb} @ y[..., None, :]", f"{gb}[..., 0]")
+        gb = f"np.linalg.solve({aT}, gy)"
+        return "np.linalg.solve(a, b)", (f"-{gb} @ np.swapaxes(y, -1, -2)", gb)
+
+    def tex(self, a, b):
+        return "a^{-1} b", (r"-a^{-\top} gy\, y^\top", r"a^{-\top} gy")
+
     def forward(self, a, b):
         return np.linalg.solve(a, b)
 
     def backward(self, gy, y, a, b):
-        vector = np.ndim(b) == 1 or (_STACKED_VECTORS and np.ndim(b) == np.ndim(a) - 1)
+        vector = _vector(a, b)
         if vector:  # work with columns: (..., M, 1)
             gy, y = np.reshape(gy, np.shape(gy) + (1,)), np.reshape(y, np.shape(y) + (1,))
         gb = np.linalg.solve(_mT(a), gy)  # a^T gb = gy
@@ -107,6 +168,18 @@ class Pinv(Op):
 
     def __init__(self, **kwargs):
         self.kwargs = kwargs
+
+    def code(self, x):
+        more = "".join(f", {k}={v!r}" for k, v in self.kwargs.items())
+        yT, gT = _mT_code("y", np.ndim(x)), _mT_code("gy", np.ndim(x))
+        # the three terms of the formula above, as backward groups them
+        return f"np.linalg.pinv(x{more})", (
+            f"-({yT} @ gy @ {yT}) + {gT} @ y @ {yT} - x @ (y @ ({gT} @ y @ {yT})) "
+            f"+ {yT} @ y @ {gT} - ({yT} @ y @ {gT} @ y) @ x")
+
+    def tex(self, x):
+        return "x^{+}", (r"-y^\top gy\, y^\top + (I - x y)\, gy^\top y\, y^\top "
+                         r"+ y^\top y\, gy^\top (I - y x)")
 
     def forward(self, x):
         return np.linalg.pinv(x, **self.kwargs)

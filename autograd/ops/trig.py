@@ -11,6 +11,8 @@ from ..graph import Op
 class Tan(Op):
     __slots__ = ()
     uses_output = True
+    code = "np.tan(x)", "gy * (1 + y**2)"
+    tex = r"\tan(x)", r"gy \odot (1 + y^2)"
 
     def forward(self, x):
         return np.tan(x)
@@ -21,6 +23,8 @@ class Tan(Op):
 
 class Sinh(Op):
     __slots__ = ()
+    code = "np.sinh(x)", "gy * np.cosh(x)"
+    tex = r"\sinh(x)", r"gy \odot \cosh(x)"
 
     def forward(self, x):
         return np.sinh(x)
@@ -31,6 +35,8 @@ class Sinh(Op):
 
 class Cosh(Op):
     __slots__ = ()
+    code = "np.cosh(x)", "gy * np.sinh(x)"
+    tex = r"\cosh(x)", r"gy \odot \sinh(x)"
 
     def forward(self, x):
         return np.cosh(x)
@@ -41,6 +47,8 @@ class Cosh(Op):
 
 class Arcsin(Op):
     __slots__ = ()
+    code = "np.arcsin(x)", "gy / np.sqrt(1 - x**2)"
+    tex = r"\arcsin(x)", r"\frac{gy}{\sqrt{1 - x^2}}"
 
     def forward(self, x):
         return np.arcsin(x)
@@ -51,6 +59,8 @@ class Arcsin(Op):
 
 class Arccos(Op):
     __slots__ = ()
+    code = "np.arccos(x)", "-gy / np.sqrt(1 - x**2)"
+    tex = r"\arccos(x)", r"-\frac{gy}{\sqrt{1 - x^2}}"
 
     def forward(self, x):
         return np.arccos(x)
@@ -61,6 +71,8 @@ class Arccos(Op):
 
 class Arctan(Op):
     __slots__ = ()
+    code = "np.arctan(x)", "gy / (1 + x**2)"
+    tex = r"\arctan(x)", r"\frac{gy}{1 + x^2}"
 
     def forward(self, x):
         return np.arctan(x)
@@ -71,6 +83,8 @@ class Arctan(Op):
 
 class Arcsinh(Op):
     __slots__ = ()
+    code = "np.arcsinh(x)", "gy / np.sqrt(x**2 + 1)"
+    tex = r"\operatorname{arsinh}(x)", r"\frac{gy}{\sqrt{x^2 + 1}}"
 
     def forward(self, x):
         return np.arcsinh(x)
@@ -81,6 +95,8 @@ class Arcsinh(Op):
 
 class Arccosh(Op):
     __slots__ = ()
+    code = "np.arccosh(x)", "gy / (np.sqrt(x - 1) * np.sqrt(x + 1))"
+    tex = r"\operatorname{arcosh}(x)", r"\frac{gy}{\sqrt{x^2 - 1}}"
 
     def forward(self, x):
         return np.arccosh(x)
@@ -92,6 +108,8 @@ class Arccosh(Op):
 
 class Arctanh(Op):
     __slots__ = ()
+    code = "np.arctanh(x)", "gy / (1 - x**2)"
+    tex = r"\operatorname{artanh}(x)", r"\frac{gy}{1 - x^2}"
 
     def forward(self, x):
         return np.arctanh(x)
@@ -104,6 +122,9 @@ class Arctan2(Op):
     """arctan2(a, b): the angle of the point (b, a), in the right quadrant."""
 
     __slots__ = ()
+    code = "np.arctan2(a, b)", ("gy * b / (a**2 + b**2)", "-gy * a / (a**2 + b**2)")
+    tex = (r"\operatorname{arctan2}(a, b)",
+           (r"\frac{gy \odot b}{a^2 + b^2}", r"-\frac{gy \odot a}{a^2 + b^2}"))
 
     def forward(self, a, b):
         return np.arctan2(a, b)
@@ -119,6 +140,8 @@ class Hypot(Op):
 
     __slots__ = ()
     uses_output = True
+    code = "np.hypot(a, b)", ("gy * a / y", "gy * b / y")
+    tex = r"\sqrt{a^2 + b^2}", (r"\frac{gy \odot a}{y}", r"\frac{gy \odot b}{y}")
 
     def forward(self, a, b):
         return np.hypot(a, b)
@@ -133,6 +156,15 @@ class Sinc(Op):
 
     __slots__ = ()
     uses_output = True
+
+    def code(self, x):
+        slope = "(np.cos(np.pi * x) - y) / x"
+        if np.any(np.asarray(x) == 0):  # written out only where needed: sinc'(0) = 0
+            slope = "np.where(x == 0, 0, (np.cos(np.pi * x) - y) / np.where(x == 0, 1, x))"
+        return "np.sinc(x)", f"gy * {slope}"
+
+    def tex(self, x):
+        return r"\operatorname{sinc}(x)", r"gy \odot \frac{\cos(\pi x) - y}{x}"
 
     def forward(self, x):
         return np.sinc(x)

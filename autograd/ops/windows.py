@@ -21,11 +21,27 @@ class Pad(Op):
     def __init__(self, width, value=0):
         self.width, self.value = width, value
 
+    def code(self, x):
+        value = "" if np.all(np.asarray(self.value) == 0) else ", constant_values=value"
+        return f"np.pad(x, width{value})", f"gy[{_inside(self.width, np.shape(x))}]"
+
+    def tex(self, x):
+        return r"\operatorname{pad}(x)", "gy[%s]" % _inside(self.width, np.shape(x))
+
     def forward(self, x):
         return np.pad(x, self.width, mode="constant", constant_values=self.value)
 
     def backward(self, gy, y, x):
         return gy[tuple(slice(b, b + n) for (b, _), n in zip(self.width, np.shape(x)))]
+
+
+def _inside(width, shape):
+    """The index of x's values inside its padding: `1:4, :3` ..."""
+    parts = [":" if b == a == 0 else f":{n}" if b == 0 else f"{b}:" if a == 0 else f"{b}:{b + n}"
+             for (b, a), n in zip(width, shape)]
+    while parts and parts[-1] == ":":
+        parts.pop()
+    return ", ".join(parts) or "..."
 
 
 class SlidingWindowView(Op):
@@ -37,6 +53,34 @@ class SlidingWindowView(Op):
 
     def __init__(self, window, axis):
         self.window, self.axis = window, axis
+
+    def code(self, x):
+        """The windows' gradients added back where each window sits: one slice-add per offset
+        in the window, a loop per windowed axis (`for i in range(3)` over a window of 3)."""
+        shape, letters = np.shape(x), iter("ijklmnpqrs")
+        offsets = [next(letters) if w > 1 else "0" for w in self.window]
+        starts = [[] for _ in shape]
+        for a, o in zip(self.axis, offsets):
+            if o != "0":
+                starts[a].append(o)
+        core = [n - sum(w - 1 for a2, w in zip(self.axis, self.window) if a2 == a)
+                for a, n in enumerate(shape)]
+        where = [":" if not s else f"{' + '.join(s)}:{' + '.join(s)} + {n}"
+                 for s, n in zip(starts, core)]
+        while where and where[-1] == ":":
+            where.pop()
+        lines, indent = ["gx = np.zeros_like(x)"], ""
+        for o, w in zip(offsets, self.window):
+            if o != "0":
+                lines.append(f"{indent}for {o} in range({w}):")
+                indent += "    "
+        taken = f"gy[..., {', '.join(offsets)}]"
+        lines.append(f"{indent}gx[{', '.join(where) or '...'}] += {taken}")
+        return "np.lib.stride_tricks.sliding_window_view(x, window, axis=axis)", "\n".join(lines)
+
+    def tex(self, x):
+        return (r"\operatorname{windows}(x)",
+                r"\textstyle\sum_{\text{offsets } o} \operatorname{shift}_{o}(gy[\ldots, o])")
 
     def forward(self, x):
         return np.lib.stride_tricks.sliding_window_view(x, self.window, self.axis)

@@ -17,10 +17,15 @@ def autograd_gradients(loss_fn, params):
 
 
 def assert_close(ours, theirs, rtol=1e-12, what="", scale=0.0):
-    """Equal to rtol relative to the larger of theirs and `scale` (the size of the gradients
-    overall: a gradient that cancels to about 0 is equal to about 1e-16 of that)."""
+    """NaN and inf in the same places, and elsewhere equal to rtol relative to the larger of
+    theirs and `scale` (the size of the gradients overall: a gradient that cancels to about 0 is
+    equal to about 1e-16 of that)."""
     ours, theirs = np.asarray(ours, dtype=np.float64), np.asarray(theirs, dtype=np.float64)
     assert ours.shape == theirs.shape, f"{what}: shape {ours.shape} != {theirs.shape}"
+    finite = np.isfinite(theirs)  # NaN and inf (at a point without a derivative) must match
+    assert np.array_equal(np.isfinite(ours), finite) and np.array_equal(
+        ours[~finite], theirs[~finite], equal_nan=True), f"{what}: NaN or inf elsewhere"
+    ours, theirs = ours[finite], theirs[finite]
     scale = max(np.abs(theirs).max(initial=0.0), scale, 1e-300)
     err = np.abs(ours - theirs).max(initial=0.0)
     assert err <= rtol * scale, f"{what}: max error {err:.3g} (relative {err / scale:.3g})"
@@ -34,7 +39,7 @@ def derive_and_check(loss_fn, params, rtol=1e-12, **options):
         d = derive(loss_fn, params, **options)
         ours = d.function(**params)
     theirs = autograd_gradients(loss_fn, params)
-    scale = max(float(np.abs(g).max(initial=0.0)) for g in theirs.values())
+    scale = max(float(np.abs(g[np.isfinite(g)]).max(initial=0.0)) for g in theirs.values())
     for name in params:
         assert_close(ours[name], theirs[name], rtol, f"gradient of {name}", scale)
     # the code itself (not only .function) runs standalone with the constants as arguments

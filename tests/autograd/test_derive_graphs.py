@@ -6,9 +6,10 @@ import pytest
 from hypothesis import given, strategies as st
 
 import autograd as ag
+from autograd.ops.shape import SetItem
 
 from derive_helpers import derive_and_check
-from op_catalogue import ALONG_AXIS, BINARY, REDUCTIONS, UNARY
+from op_catalogue import ALONG_AXIS, BINARY, REDUCTIONS, SCANS, UNARY
 from test_derive_rules import EXAMPLES
 
 
@@ -27,6 +28,8 @@ def test_every_example_op_derives_to_the_engines_gradients(label, make):
             for slot in _slots(op):
                 if hasattr(t.grad_fn, slot):
                     setattr(op, slot, getattr(t.grad_fn, slot))
+            if isinstance(op, SetItem):  # `x[i] = v` wrote into x's array; called directly, copy
+                op.copy = True
             new[id(t)] = op(*[new.get(id(x), x) for x in t.grad_fn.inputs])
         return (new[id(out)] * weights).sum()
     derive_and_check(loss_fn, values)
@@ -44,6 +47,7 @@ def _slots(op):
 # -- random graphs ---------------------------------------------------------------------------
 
 SHAPES = [(3, 4), (4,), (1, 4), (3, 1), ()]
+ALONG = ALONG_AXIS + SCANS  # softmax, log_softmax, cumsum, cumprod along the last axis
 
 
 def _squash(t, domain):
@@ -60,7 +64,7 @@ def programs(draw):
     n_values = 3
     shape_of = list(shapes)
     for _ in range(draw(st.integers(2, 7))):
-        kind = draw(st.sampled_from(["unary", "binary", "reduce", "along"]))
+        kind = draw(st.sampled_from(["unary", "binary", "reduce", "along", "assign"]))
         a = draw(st.integers(0, n_values - 1))
         if kind == "unary":
             steps.append(("unary", draw(st.integers(0, len(UNARY) - 1)), a))
@@ -87,13 +91,27 @@ def programs(draw):
             shape_of.append(_reduced(shape_of[a], axis, keep))
             n_values += 1
             continue
+        elif kind == "assign":  # y = a * 1; y[rows] = b, rows maybe repeating
+            if not shape_of[a]:
+                continue
+            n = shape_of[a][0]
+            rows = draw(st.one_of(st.lists(st.integers(0, n - 1), min_size=1, max_size=4).map(
+                np.array), st.integers(0, n - 1).map(lambda r: slice(r, None))))
+            steps.append(("assign", 0, a, draw(st.integers(0, n_values - 1)), rows))
         else:
             if not shape_of[a]:
                 continue
-            steps.append(("along", draw(st.integers(0, len(ALONG_AXIS) - 1)), a))
+            steps.append(("along", draw(st.integers(0, len(ALONG) - 1)), a))
         shape_of.append(shape_of[a])
         n_values += 1
     return shapes, steps
+
+
+def _fits(shape, target):
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
 
 
 def _reduced(shape, axis, keep):
@@ -120,8 +138,15 @@ def _build(steps, params):
             if e.distinct or e.min_count > 1:  # max/min/std want distinct values: add a ramp
                 x = x + np.arange(x.size).reshape(x.shape) * 0.37
             values.append(e.ours(x, axis=step[3], keepdims=step[4]))
+        elif kind == "assign":
+            y, v = values[a] * 1, values[step[3]]
+            target = np.empty(y.shape)[step[4]].shape
+            if not _fits(v.shape, target):
+                v = v.sum()  # a value that does not fit the rows: its sum does
+            y[step[4]] = v
+            values.append(y)
         else:
-            values.append(ALONG_AXIS[k].ours(values[a], -1))
+            values.append(ALONG[k].ours(values[a], -1))
     # every value reaches the loss, each through its own weights: fan-out everywhere
     rng = np.random.default_rng(1)
     return sum(((v * rng.standard_normal(v.shape)).sum() for v in values[3:]),

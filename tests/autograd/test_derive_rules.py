@@ -14,9 +14,10 @@ import nn.functional as F
 from autograd import Op, Tensor
 from autograd.derive import templates as T
 from autograd.graph import backward_order, sum_to
+from autograd.inplace import Overwritten
 from autograd.ops.shape import ScatterAdd
 
-from op_catalogue import ALONG_AXIS, BINARY, REDUCTIONS, UNARY
+from op_catalogue import ALONG_AXIS, ASSIGNMENTS, BINARY, FIXED, REDUCTIONS, SCANS, UNARY
 
 RNG = np.random.default_rng(21)
 
@@ -41,9 +42,21 @@ def _examples():
             out.append((f"{e.name} axis={axis} keepdims={keep}", lambda e=e, axis=axis, keep=keep:
                         e.ours(Tensor(RNG.permutation(12).reshape(3, 4) / 5.0, requires_grad=True),
                                axis=axis, keepdims=keep)))
-    for e in ALONG_AXIS:
+    for e in ALONG_AXIS + SCANS:
         for axis in (0, 1):
-            out.append((f"{e.name} axis={axis}", lambda e=e, axis=axis: e.ours(_leaf((3, 4)), axis)))
+            out.append((f"{e.name} axis={axis}",
+                        lambda e=e, axis=axis: e.ours(_leaf((3, 4)), axis)))
+    for e in FIXED:  # products, linear algebra, padding, windows ... at the inputs they want
+        out.append((e.name, lambda e=e: e.ours(*[Tensor(x, requires_grad=True)
+                                                 for x in e.inputs()])))
+    for e in ASSIGNMENTS:
+        for what, index, v in (("slice", (slice(1, None), 2), (2,)), ("row", 1, (4,)),
+                               ("broadcast value", (slice(None), [0, 3]), (1,)),
+                               ("repeated rows", np.array([0, 2, 0]), (3, 4)),
+                               ("repeated pairs", (np.array([1, 1, 2]), np.array([3, 3, 0])), ()),
+                               ("mask", RNG.random((3, 4)) > 0.5, ())):
+            out.append((f"{e.name} {what}", lambda e=e, index=index, v=v: e.ours(
+                _leaf((3, 4)), index, _leaf(v))))
     y3 = np.array([0, 2, 1])
     out += [
         ("reshape", lambda: _leaf((3, 4)).reshape(2, 6)),
@@ -68,6 +81,34 @@ def _examples():
         ("linear", lambda: ag.linear(_leaf((3, 4)), _leaf((2, 4)), _leaf((2,)))),
         ("linear 3d", lambda: ag.linear(_leaf((2, 3, 4)), _leaf((5, 4)))),
         ("astype", lambda: ag.astype(_leaf((3, 4)), np.float32)),
+        ("cumprod with zeros", lambda: np.cumprod(_zeros_at((3, 4), [(0, 1), (2, 0), (2, 2)]),
+                                                  axis=1)),
+        ("cumprod with zeros axis 0", lambda: np.cumprod(_zeros_at((3, 4), [(1, 1)]), axis=0)),
+        ("prod with zeros", lambda: np.prod(_zeros_at((3, 4), [(0, 1), (2, 0), (2, 2)]), axis=1)),
+        ("prod with zeros keepdims", lambda: np.prod(_zeros_at((3, 4), [(0, 1)]), axis=0,
+                                                     keepdims=True)),
+        ("prod with zeros everything", lambda: np.prod(_zeros_at((3, 4), [(0, 1)]))),
+        ("sinc at 0", lambda: np.sinc(_zeros_at((3, 4), [(1, 2)]))),
+        ("det singular", lambda: np.linalg.det(Tensor(np.array([[1.0, 2.0], [2.0, 4.0]]),
+                                                      requires_grad=True))),
+        ("det batched singular", lambda: np.linalg.det(Tensor(np.array(
+            [[[1.0, 2.0], [2.0, 4.0]], [[0.0, 0.0], [0.0, 0.0]]]), requires_grad=True))),
+        ("inv 2d", lambda: np.linalg.inv(Tensor(RNG.uniform(-1, 1, (3, 3)) + 3 * np.eye(3),
+                                                requires_grad=True))),
+        ("solve vector", lambda: np.linalg.solve(Tensor(RNG.uniform(-1, 1, (3, 3)) + 3 * np.eye(3),
+                                                        requires_grad=True), _leaf((3,)))),
+        ("solve matrix", lambda: np.linalg.solve(Tensor(RNG.uniform(-1, 1, (3, 3)) + 3 * np.eye(3),
+                                                        requires_grad=True), _leaf((3, 2)))),
+        ("pinv with rcond", lambda: np.linalg.pinv(_leaf((4, 3)), rcond=1e-10)),
+        ("einsum optimize", lambda: np.einsum("ij,jk,kl->il", _leaf((2, 3)), _leaf((3, 4)),
+                                              _leaf((4, 2)), optimize=True)),
+        ("einsum trace of a product", lambda: np.einsum("ij,ji", _leaf((3, 4)), _leaf((4, 3)))),
+        ("pad unequal", lambda: np.pad(_leaf((2, 3, 4)), ((0, 0), (1, 0), (2, 3)))),
+        ("sliding windows on one axis twice", lambda: np.lib.stride_tricks.sliding_window_view(
+            _leaf((6, 3)), (2, 3), axis=(0, 0))),
+        ("sliding windows of size 1", lambda: np.lib.stride_tricks.sliding_window_view(
+            _leaf((3, 4)), (1, 2))),
+        ("floor_divide", lambda: np.floor_divide(_leaf((3, 4)), _leaf((4,), 0.5, 2.0))),
         ("relu ties", lambda: ag.maximum(Tensor(np.array([0.0, 1.0, -1.0]), requires_grad=True), 0.0)),
         ("power with a tensor exponent at a <= 0", lambda: ag.power(
             Tensor(np.array([0.0, 1.5, 2.0])), _leaf((3,), 0.5, 2.0))),
@@ -90,6 +131,14 @@ def _examples():
             reduction="none")),
     ]
     return out
+
+
+def _zeros_at(shape, where):
+    """A leaf of random values with exact zeros at the positions given."""
+    x = RNG.uniform(0.5, 1.5, shape) * RNG.choice([-1.0, 1.0], shape)
+    for p in where:
+        x[p] = 0.0
+    return Tensor(x, requires_grad=True)
 
 
 EXAMPLES = _examples()
@@ -163,8 +212,10 @@ def test_the_written_rule_computes_the_ops_forward_and_backward(label, make):
         op, xs = t.grad_fn, t.grad_fn._xs
         forward, grads = T.read_rule(op, "code", xs)
         ns, values = _fill_values(op, xs, t.data)
-        np.testing.assert_allclose(_run(forward, dict(ns), values, "y"), t.data, rtol=1e-12,
-                                   err_msg=f"{op.name}: forward")
+        if not any(isinstance(v, Overwritten) for v in (t.data,) + tuple(xs)):
+            # (an assignment in place, `x[index] = v`, leaves no value behind to check against)
+            np.testing.assert_allclose(_run(forward, dict(ns), values, "y"), t.data, rtol=1e-12,
+                                       err_msg=f"{op.name}: forward")
         gy = RNG.standard_normal(t.shape)
         ns["gy"], values["gy"] = gy, T.name("gy")
         want = op.backward(gy, t.data, *xs)

@@ -317,3 +317,13 @@ def test_a_hand_gradient_of_another_tensors_shape_is_named_as_that_tensors_gradi
     hand["W1"] = hand["W2"]  # (5, 3) for a (4, 5) weight
     row = compare_gradients(loss_fn, params, hand)["W1"]
     assert row.diagnosis == "shape" and row.cause == "other_tensor" and "`W2`" in row.explanation
+
+
+def test_a_wrong_gradient_of_a_large_4d_tensor_is_explained_without_error():
+    # more entries than the matcher samples, and a tolerance that broadcasts ((4, 1, 1, 28) for
+    # a (4, 1, 28, 28) gradient: the smaller of each row's and each column's scale)
+    rng = np.random.default_rng(0)
+    C, x = rng.standard_normal((4, 1, 28, 28)), rng.standard_normal((4, 1, 28, 28))
+    report = compare_gradients(lambda x: np.sum(np.sin(x) * C), {"x": x},
+                               {"x": np.cos(x) * C + 0.3 * np.sin(x)})
+    assert report.first_mismatch == "x"
