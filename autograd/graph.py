@@ -152,13 +152,16 @@ class Op:
 
     def __call__(self, *inputs):
         """Apply the op to Tensors and constants, recording it when a gradient is needed."""
+        mode = _mode
+        recording = mode.grad_enabled
         xs = []  # the input arrays, and the constants as they are
-        needed = False  # whether any input requires grad
+        needed = False  # whether any input requires grad (in grad mode)
         for x in inputs:
             if isinstance(x, Tensor):
                 xs.append(x.data)
-                if x._requires_grad:
+                if x._requires_grad and recording:
                     needed = True
+                    x._uses += 1
             elif type(x) in _PY_NUMBERS or _constant(x) is x:
                 xs.append(x)
             else:  # a list or another array-like: record the array it stands for
@@ -172,10 +175,9 @@ class Op:
         out = Tensor._make(y)
         if y.base is not None:  # the output is a view: in-place changes reach its input
             out._base = _viewed_input(inputs, y.base)
-        mode = _mode
-        if needed and mode.grad_enabled:
+        if needed:
             self.inputs = inputs
-            self._xs = xs  # for backward
+            self._xs = tuple(xs)  # for backward; the cyclic collector stops scanning such a tuple
             self._clock = next(TICKS)
             out.grad_fn = self
             out._requires_grad = True
@@ -360,6 +362,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
         fn = None
         arriving = zip(roots, root_grads)  # (tensor, gradient) pairs to add in
         while True:
+            t = None  # the next tensor to visit, when a gradient that is already complete arrives
             for x, gx in arriving:
                 if gx is None or not (isinstance(x, Tensor) and x._requires_grad):
                     continue
@@ -369,6 +372,9 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
                     gx = _conform(gx, x, fn, create_graph)
                 if anomaly and fn is not None:
                     _check_finite(gx.data if create_graph else gx, "the gradient", fn)
+                if x._uses == 1 and t is None and fn is not None and x.grad_fn is not None:
+                    t, g = x, gx  # fn is the only op that used x: nothing else will arrive for it
+                    continue
                 # The first gradient to arrive is only borrowed: an op may hand the same array
                 # to several inputs (a + b gives g to both). The second makes a new array, which
                 # this tensor owns, so any more are added into it in place.
@@ -385,11 +391,15 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
                     grads[x] = prev = prev + gx
                     if type(prev) is np.ndarray and not create_graph:  # not a NumPy scalar
                         owned.add(x)
-            if not waiting:
-                break
-
-            t = heapq.heappop(waiting)[1]
-            g = grads.pop(t)
+            if t is not None and waiting and -waiting[0][0] > t.grad_fn._clock:
+                grads[t] = g  # a tensor recorded later is waiting: it goes first
+                heapq.heappush(waiting, (-t.grad_fn._clock, t))
+                t = None
+            if t is None:
+                if not waiting:
+                    break
+                t = heapq.heappop(waiting)[1]
+                g = grads.pop(t)
             if wanted is None:
                 if t._retains_grad:
                     _store_grad(t, g, kept)
