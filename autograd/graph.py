@@ -20,7 +20,7 @@ import threading
 
 import numpy as np
 
-from .tensor import LAST_CHANGE, TICKS, Tensor, last_change
+from .tensor import LAST_CHANGE, TICKS, Tensor, _init, _new, last_change
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 # Frames inside glassgrad (autograd, and nn beside it) or NumPy are not "the user's line".
@@ -172,7 +172,7 @@ class Op:
             raise type(e)(_forward_error(self, xs, e)) from None
         if type(y) is not np.ndarray:
             y = np.asarray(y)  # NumPy gives scalars, not 0-d arrays, for 0-d maths
-        out = Tensor._make(y)
+        out = _init(_new(Tensor), y)  # Tensor._make(y), a Python call fewer
         if y.base is not None:  # the output is a view: in-place changes reach its input
             out._base = _viewed_input(inputs, y.base)
         if needed:
@@ -297,7 +297,7 @@ def seed_gradient(t, grad, caller):
                 f"{caller} without a gradient needs a scalar output, but this tensor has shape "
                 f"{t.shape}; reduce it first (e.g. loss.sum() or loss.mean()) or pass grad= an "
                 f"array of shape {t.shape}")
-        return np.ones_like(t.data)
+        return np.ones(t.data.shape, t.data.dtype)
     seed = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=t.dtype)
     if seed.shape != t.shape:
         raise ValueError(f"{caller[:-2]}(grad=...): grad has shape {seed.shape} but the tensor "
@@ -455,8 +455,25 @@ def _capture(t, g, wanted, captured, kept):
 
 
 def _store_grad(t, g, kept):
-    """Accumulate into t.grad like PyTorch."""
-    t.grad = _own(g, kept) if t.grad is None else _plus(t.grad, g)
+    """Accumulate into t.grad like PyTorch: a first gradient becomes t.grad; a later one is added
+    into the array t.grad already holds when nothing else holds that array (as PyTorch adds in
+    place), and into a new array otherwise, so that an array a user (or another tensor) holds
+    never changes under them."""
+    if t.grad is None:
+        t.grad = _own(g, kept)
+    elif owns_grad(t) and t.grad.shape == np.shape(g) and t.grad.dtype == g.dtype:
+        np.add(t.grad, g, out=t.grad)
+    else:
+        t.grad = _plus(t.grad, g)
+
+
+def owns_grad(t):
+    """Whether t.grad is an array of t's alone, safe to write into: a writeable array with memory
+    of its own that nothing else refers to, be it a user's name, another tensor's .grad or a view.
+    (CPython counts the references: t's own and getrefcount's argument make two.)"""
+    g = t.grad
+    return (type(g) is np.ndarray and sys.getrefcount(g) == 3  # t.grad, g and the argument
+            and g.base is None and g.flags.writeable)
 
 
 def _own(g, kept):
@@ -464,8 +481,8 @@ def _own(g, kept):
     changing one in place (gradient clipping, `W.grad *= 0.5`) never changes another."""
     if isinstance(g, np.generic):
         g = np.asarray(g)  # a new 0-d array
-    elif g.base is not None or not g.flags.writeable or id(g) in kept:
-        g = g.copy()  # a view of another gradient, a broadcast, or an array already handed out
+    elif id(g) in kept or g.base is not None or not g.flags.writeable:
+        g = g.copy()  # an array already handed out, a view of another gradient, or a broadcast
     kept[id(g)] = g
     return g
 

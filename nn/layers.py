@@ -30,7 +30,7 @@ class Linear(Module):
     def forward(self, x):
         # The commonest shape error of all (a model fed the wrong width); NumPy's own words for it
         # are about gufunc signatures, so say it in the layer's terms.
-        shape = tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
+        shape = x.data.shape if isinstance(x, ag.Tensor) else np.shape(x)
         if shape[-1:] != (self.in_features,):
             got = (f"has {shape[-1]} features (last axis of shape {shape})" if shape
                    else "is a scalar (shape ())")

@@ -60,6 +60,12 @@ class Linear(Op):
         g = sum_to(gy, x.shape[:-1] + W.shape[:1])  # a bias may have broadcast y beyond x @ W.T
         gx = g @ W if self.needs(0) else None
         gW = None
-        if self.needs(1):
-            gW = _mT(g.reshape(-1, g.shape[-1])) @ x.reshape(-1, x.shape[-1])
-        return (gx, gW) if b is None else (gx, gW, gy)  # gy: summed to b's shape by the engine
+        if self.needs(1):  # summed over the batch (and any other leading axes) by one product
+            gW = g.T @ x if g.ndim == 2 else _mT(g.reshape(-1, g.shape[-1])) @ x.reshape(-1, x.shape[-1])
+        if b is None:
+            return gx, gW
+        if not self.needs(2):
+            return gx, gW, None
+        if gy.ndim == 2 and np.shape(b) == gy.shape[1:]:
+            return gx, gW, gy.sum(axis=0)  # the everyday bias: its gradient sums over the batch
+        return gx, gW, gy  # any other bias shape: the engine sums gy back to it
