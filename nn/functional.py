@@ -201,11 +201,14 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{fn}: label_smoothing must be between 0 and 1, got {label_smoothing}")
     shape = tuple(input.shape)
+    t = _constant_target(fn, target)
+    if (len(shape) == 2 and weight is None and label_smoothing == 0 and t.dtype.kind in "iu"
+            and _plain_labels(t, shape, ignore_index)):
+        return CrossEntropyLabels(t, reduction)(input)  # the everyday case, kept lean
     if len(shape) == 0:
         raise ValueError(f"{fn}: input must have a class dimension, got a scalar")
     axis = 0 if len(shape) == 1 else 1
     n_classes = shape[axis]
-    t = _constant_target(fn, target)
     w = None if weight is None else _array(weight).astype(input.dtype)
     if w is not None and w.shape != (n_classes,):
         raise ValueError(f"{fn}: weight must have one entry per class, shape ({n_classes},); got {w.shape}")
@@ -213,9 +216,6 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     class_shape[axis] = n_classes  # to broadcast per-class numbers along the class axis
 
     if t.dtype.kind in "iu":
-        if (len(shape) == 2 and w is None and label_smoothing == 0
-                and _plain_labels(t, shape, ignore_index)):
-            return CrossEntropyLabels(t, reduction)(input)  # the everyday case, kept lean
         kept = _check_class_indices(fn, t, shape, axis, ignore_index)
         onehot = np.moveaxis(np.eye(n_classes, dtype=input.dtype)[np.where(kept, t, 0)], -1, axis)
         kept_c = np.expand_dims(kept, axis)

@@ -47,7 +47,7 @@ def _weight_gradient(g, x, W):
     if g.ndim != 2:
         g, x = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])
     if isinstance(W, np.ndarray) and W.flags.f_contiguous and not W.flags.c_contiguous:
-        gW = np.empty(W.shape, np.result_type(g, x), order="F")
+        gW = np.empty(W.shape, g.dtype if g.dtype == x.dtype else np.result_type(g, x), order="F")
         np.matmul(x.T, g, out=gW.T)  # (x.T @ g).T, the same numbers, written column-major
         return gW
     return g.T @ x
