@@ -336,6 +336,9 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
     The tensors waiting for their turn sit in a heap keyed by their op's tick, latest first: when
     one comes out, every op that used it (all recorded later) has already passed its gradient
     back, so its gradient is complete. Leaves wait until the end. This is `backward_order`.
+    Most tensors are used by one op only (`_uses`, counted when ops are recorded): the gradient
+    that op sends back is all there is, so such a tensor skips the heap and is visited next,
+    unless a tensor recorded later is waiting (then it waits too, and the order stays the same).
     """
     wanted = None
     if capture is not None:
@@ -343,10 +346,11 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
         for i, t in enumerate(capture):  # the same tensor may be asked for twice
             wanted.setdefault(id(t), []).append(i)
     captured = [None] * len(capture) if capture is not None else None
-    grads = {}  # tensor -> its gradient so far (tensors hash by identity)
+    # tensor -> its gradient so far (tensors hash by identity); once every op has been visited,
+    # the leaves, in the order they got a gradient
+    grads = {}
     owned = set()  # tensors whose gradient is a buffer this pass made, so safe to add into in place
     waiting = []  # heap of (-tick of grad_fn, tensor): the tensors whose gradient is not complete
-    leaves = []  # leaves that got a gradient, in the order they got it
     kept = {}  # the arrays handed to the caller so far (by id), each to be kept only once
     # What gradients are: Tensors with create_graph, else ndarrays, or NumPy scalars where NumPy
     # gives them (0-d maths): kept as they come, since arithmetic on them is several times faster.
@@ -381,9 +385,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
                 prev = grads.get(x)
                 if prev is None:
                     grads[x] = gx
-                    if x.grad_fn is None:
-                        leaves.append(x)
-                    else:
+                    if x.grad_fn is not None:  # a leaf waits in grads until the end
                         heapq.heappush(waiting, (-x.grad_fn._clock, x))
                 elif x in owned:
                     prev += gx
@@ -418,11 +420,11 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
             if not retain_graph:
                 fn.inputs = fn._xs = None
 
-        for x in leaves:
+        for x, g in grads.items():  # only leaves are left
             if wanted is None:
-                _store_grad(x, grads[x], kept)
+                _store_grad(x, g, kept)
             elif id(x) in wanted:
-                _capture(x, grads[x], wanted, captured, kept)
+                _capture(x, g, wanted, captured, kept)
     finally:
         _mode.grad_enabled = prev_mode
         if gc_was_enabled:

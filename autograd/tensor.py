@@ -171,7 +171,7 @@ class Tensor:
 
     # -- in-place updates (values only, never recorded) ---------------------------------------
     def _inplace(self, ufunc, other):
-        if self._requires_grad and _graph.is_grad_enabled():
+        if self._requires_grad and _graph._mode.grad_enabled:
             raise RuntimeError(
                 f"in-place change of a tensor {_describe(self)} that requires grad, while grad "
                 "mode is on; do parameter updates inside `with no_grad():`")
@@ -181,10 +181,14 @@ class Tensor:
         return self
 
     def add_(self, other, alpha=1):
-        return self._inplace(np.add, other if alpha == 1 else np.multiply(_data(other), alpha))
+        if alpha != 1:
+            other = np.multiply(other.data if isinstance(other, Tensor) else other, alpha)
+        return self._inplace(np.add, other)
 
     def sub_(self, other, alpha=1):
-        return self._inplace(np.subtract, other if alpha == 1 else np.multiply(_data(other), alpha))
+        if alpha != 1:
+            other = np.multiply(other.data if isinstance(other, Tensor) else other, alpha)
+        return self._inplace(np.subtract, other)
 
     def mul_(self, other):
         return self._inplace(np.multiply, other)
