@@ -154,7 +154,7 @@ class Tanh(Op):
         return np.tanh(x)
 
     def backward(self, gy, y, x):
-        return gy - gy * (y * y)  # gy (1 - y^2), with no Python number: faster in NumPy
+        return gy * (1.0 - y * y)  # 1.0: NumPy mixes a Python float with an array faster than an int
 
 
 class Maximum(Op):
