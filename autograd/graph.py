@@ -166,6 +166,7 @@ class Op:
                 xs.append(x)
             else:  # a list or another array-like: record the array it stands for
                 return self(*[_constant(v) for v in inputs])
+        xs = tuple(xs)  # kept for backward; the cyclic collector soon stops scanning such a tuple
         try:
             y = self.forward(*xs)
         except (ValueError, TypeError) as e:
@@ -177,7 +178,7 @@ class Op:
             out._base = _viewed_input(inputs, y.base)
         if needed:
             self.inputs = inputs
-            self._xs = tuple(xs)  # for backward; the cyclic collector stops scanning such a tuple
+            self._xs = xs
             self._clock = next(TICKS)
             out.grad_fn = self
             out._requires_grad = True
