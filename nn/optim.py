@@ -5,6 +5,12 @@ An optimizer holds ``param_groups`` (each a dict: "params" plus hyper-parameters
 ``p`` in place -- inside ``no_grad()``, through ``p.add_``/``p.mul_``, which bump ``p.version`` so a
 graph that still needs the old values can notice. The arithmetic follows PyTorch's documented
 algorithms line by line, so 20 steps here and there agree to rounding.
+
+``zero_grad()`` sets every ``p.grad`` to None, as PyTorch does by default; backward then makes
+new gradient arrays. ``zero_grad(set_to_none=False)`` writes zeros into each ``p.grad`` array
+that nothing else holds, and backward adds into it, so the same arrays serve step after step;
+an array a user holds (or a view of it, or one shared with another tensor) is left alone and
+replaced by a new one.
 """
 import math
 
@@ -205,7 +211,7 @@ class Adam(Optimizer):
         bias1 = 1 - beta1 ** state["step"]
         root_bias2 = math.sqrt(1 - beta2 ** state["step"])
         # lr/bias1 m / (sqrt(v)/root_bias2 + eps), with root_bias2 moved out of the denominator:
-        # the same number, and one pass over the parameter fewer.
+        # the same value (rounded a little differently) with one pass over the parameter fewer.
         denom = np.sqrt(v, out=tmp)
         denom += group["eps"] * root_bias2
         step = np.divide(m, denom, out=tmp)
