@@ -22,7 +22,7 @@ import threading
 import numpy as np
 
 from .freed import KEPT, Freed
-from .tensor import LAST_CHANGE, TICKS, Tensor, add_view, last_change
+from .tensor import LAST_CHANGE, TICKS, Tensor, _init, _new, add_view, last_change
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 # Frames inside glassgrad (autograd, and nn beside it) or NumPy are not "the user's line".
@@ -216,28 +216,31 @@ class Op:
 
     def __call__(self, *inputs):
         """Apply the op to Tensors and constants, recording it when a gradient is needed."""
+        mode = _mode
+        recording = mode.grad_enabled
         xs = []  # the input arrays, and the constants as they are
-        needed = False  # whether any input requires grad
+        needed = False  # whether any input requires grad (in grad mode)
         for x in inputs:
             if isinstance(x, Tensor):
                 xs.append(x.data)
-                if x._requires_grad:
+                if x._requires_grad and recording:
                     needed = True
+                    x._uses += 1
             elif type(x) in _PY_NUMBERS or _constant(x) is x:
                 xs.append(x)
             else:  # a list or another array-like: record the array it stands for
                 return self(*[_constant(v) for v in inputs])
+        xs = tuple(xs)  # kept for backward; the cyclic collector soon stops scanning such a tuple
         try:
             y = self.forward(*xs)
         except (ValueError, TypeError) as e:
             raise type(e)(_forward_error(self, xs, e)) from None
         if type(y) is not np.ndarray:
             y = np.asarray(y)  # NumPy gives scalars, not 0-d arrays, for 0-d maths
-        out = Tensor._make(y)
+        out = _init(_new(Tensor), y)  # Tensor._make(y), a Python call fewer
         if y.base is not None:  # the output is a view: in-place changes reach its input
             _link_view(self, inputs, out)
-        mode = _mode
-        if needed and mode.grad_enabled:
+        if needed:
             self.inputs = inputs
             self._xs = xs  # for backward (once freed, what is left for drawing: autograd/freed.py)
             self._clock = next(TICKS)
@@ -388,7 +391,7 @@ def seed_gradient(t, grad, caller):
                 f"{caller} without a gradient needs a scalar output, but this tensor has shape "
                 f"{t.shape}; reduce it first (e.g. loss.sum() or loss.mean()) or pass grad= an "
                 f"array of shape {t.shape}")
-        return np.ones_like(t.data)
+        return np.ones(t.data.shape, t.data.dtype)
     seed = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=t.dtype)
     if seed.shape != t.shape:
         raise ValueError(f"{caller[:-2]}(grad=...): grad has shape {seed.shape} but the tensor "
@@ -428,6 +431,9 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
     The tensors waiting for their turn sit in a heap keyed by their op's tick, latest first: when
     one comes out, every op that used it (all recorded later) has already passed its gradient
     back, so its gradient is complete. Leaves wait until the end. This is `backward_order`.
+    Most tensors are used by one op only (`_uses`, counted when ops are recorded): the gradient
+    that op sends back is all there is, so such a tensor skips the heap and is visited next,
+    unless a tensor recorded later is waiting (then it waits too, and the order stays the same).
     """
     wanted = None
     if capture is not None:
@@ -435,10 +441,11 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
         for i, t in enumerate(capture):  # the same tensor may be asked for twice
             wanted.setdefault(id(t), []).append(i)
     captured = [None] * len(capture) if capture is not None else None
-    grads = {}  # tensor -> its gradient so far (tensors hash by identity)
+    # tensor -> its gradient so far (tensors hash by identity); once every op has been visited,
+    # the leaves, in the order they got a gradient
+    grads = {}
     owned = set()  # tensors whose gradient is a buffer this pass made, so safe to add into in place
     waiting = []  # heap of (-tick of grad_fn, tensor): the tensors whose gradient is not complete
-    leaves = []  # leaves that got a gradient, in the order they got it
     kept = {}  # the arrays handed to the caller so far (by id), each to be kept only once
     # What gradients are: Tensors with create_graph, else ndarrays, or NumPy scalars where NumPy
     # gives them (0-d maths): kept as they come, since arithmetic on them is several times faster.
@@ -455,6 +462,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
         fn = None
         arriving = zip(roots, root_grads)  # (tensor, gradient) pairs to add in
         while True:
+            t = None  # the next tensor to visit, when a gradient that is already complete arrives
             for x, gx in arriving:
                 if gx is None or not (isinstance(x, Tensor) and x._requires_grad):
                     continue
@@ -464,15 +472,16 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
                     gx = _conform(gx, x, fn, create_graph)
                 if anomaly and fn is not None:
                     _check_finite(gx.data if create_graph else gx, "the gradient", fn)
+                if x._uses == 1 and t is None and fn is not None and x.grad_fn is not None:
+                    t, g = x, gx  # fn is the only op that used x: nothing else will arrive for it
+                    continue
                 # The first gradient to arrive is only borrowed: an op may hand the same array
                 # to several inputs (a + b gives g to both). The second makes a new array, which
                 # this tensor owns, so any more are added into it in place.
                 prev = grads.get(x)
                 if prev is None:
                     grads[x] = gx
-                    if x.grad_fn is None:
-                        leaves.append(x)
-                    else:
+                    if x.grad_fn is not None:  # a leaf waits in grads until the end
                         heapq.heappush(waiting, (-x.grad_fn._clock, x))
                 elif x in owned:
                     prev += gx
@@ -480,11 +489,15 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
                     grads[x] = prev = prev + gx
                     if type(prev) is np.ndarray and not create_graph:  # not a NumPy scalar
                         owned.add(x)
-            if not waiting:
-                break
-
-            t = heapq.heappop(waiting)[1]
-            g = grads.pop(t)
+            if t is not None and waiting and -waiting[0][0] > t.grad_fn._clock:
+                grads[t] = g  # a tensor recorded later is waiting: it goes first
+                heapq.heappush(waiting, (-t.grad_fn._clock, t))
+                t = None
+            if t is None:
+                if not waiting:
+                    break
+                t = heapq.heappop(waiting)[1]
+                g = grads.pop(t)
             if wanted is None:
                 if t._retains_grad:
                     _store_grad(t, g, kept)
@@ -508,11 +521,11 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
                     fn._xs = None
                 fn.inputs = None
 
-        for x in leaves:
+        for x, g in grads.items():  # only leaves are left
             if wanted is None:
-                _store_grad(x, grads[x], kept)
+                _store_grad(x, g, kept)
             elif id(x) in wanted:
-                _capture(x, grads[x], wanted, captured, kept)
+                _capture(x, g, wanted, captured, kept)
     finally:
         _mode.grad_enabled = prev_mode
         if gc_was_enabled:
@@ -545,8 +558,25 @@ def _capture(t, g, wanted, captured, kept):
 
 
 def _store_grad(t, g, kept):
-    """Accumulate into t.grad like PyTorch."""
-    t.grad = _own(g, kept) if t.grad is None else _plus(t.grad, g)
+    """Accumulate into t.grad like PyTorch: a first gradient becomes t.grad; a later one is added
+    into the array t.grad already holds when nothing else holds that array (as PyTorch adds in
+    place), and into a new array otherwise, so that an array a user (or another tensor) holds
+    never changes under them."""
+    if t.grad is None:
+        t.grad = _own(g, kept)
+    elif owns_grad(t) and t.grad.shape == np.shape(g) and t.grad.dtype == g.dtype:
+        np.add(t.grad, g, out=t.grad)
+    else:
+        t.grad = _plus(t.grad, g)
+
+
+def owns_grad(t):
+    """Whether t.grad is an array of t's alone, safe to write into: a writeable array with memory
+    of its own that nothing else refers to, be it a user's name, another tensor's .grad or a view.
+    (CPython counts the references: t's own and getrefcount's argument make two.)"""
+    g = t.grad
+    return (type(g) is np.ndarray and sys.getrefcount(g) == 3  # t.grad, g and the argument
+            and g.base is None and g.flags.writeable)
 
 
 def _own(g, kept):
@@ -554,8 +584,8 @@ def _own(g, kept):
     changing one in place (gradient clipping, `W.grad *= 0.5`) never changes another."""
     if isinstance(g, np.generic):
         g = np.asarray(g)  # a new 0-d array
-    elif g.base is not None or not g.flags.writeable or id(g) in kept:
-        g = g.copy()  # a view of another gradient, a broadcast, or an array already handed out
+    elif id(g) in kept or g.base is not None or not g.flags.writeable:
+        g = g.copy()  # an array already handed out, a view of another gradient, or a broadcast
     kept[id(g)] = g
     return g
 

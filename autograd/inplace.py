@@ -111,6 +111,7 @@ def _split(t):
     old = Tensor._make(t.data)
     old.grad_fn, old._requires_grad, old.name = t.grad_fn, t._requires_grad, t.name
     old._version, old._stamp, old._base = t._version, t._stamp, t._base
+    old._uses = t._uses  # the ops recorded so far used the old value (graph.run_backward)
     old._prev = getattr(t, "_prev", None)
     return old
 
@@ -119,7 +120,7 @@ def _become(t, new, old):
     """t now stands for the tensor `new` (which is dropped). With `old`, ops recorded until now
     that hold t meant old: link it."""
     t.data, t.grad_fn, t._requires_grad = new.data, new.grad_fn, new._requires_grad
-    t._base = new._base
+    t._base, t._uses = new._base, new._uses
     t._version += 1
     if old is not None:
         LAST_CHANGE[0] = tick = next(TICKS)  # backward checks ops older than this (resolve_inputs)

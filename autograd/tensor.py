@@ -30,36 +30,41 @@ def _as_array(data, dtype=None):
     return arr
 
 
+def _init(t, data):
+    """Every field of a new Tensor t (one function for both constructors); returns t."""
+    t.data = data
+    t.grad = t.grad_fn = t.name = t._base = None
+    t._requires_grad = t._retains_grad = False
+    t._version = 0  # in-place changes so far
+    t._stamp = 0  # the tick of the latest in-place change (see _mark_changed)
+    t._uses = 0  # how many recorded ops took this tensor as an input (see run_backward)
+    return t
+
+
+_new = object.__new__
+
+
 class GradientLostWarning(UserWarning):
     """A Tensor in the graph was turned into a plain ndarray implicitly."""
 
 
 class Tensor:
     __slots__ = ("data", "grad", "_requires_grad", "name", "grad_fn", "_version", "_stamp",
-                 "_base", "_retains_grad", "__weakref__",
+                 "_base", "_retains_grad", "_uses", "__weakref__",
                  "_view_op", "_views", "_prev")  # set only where used: see autograd/inplace.py
 
     # ndarray's operators defer to ours (np.ndarray + Tensor gives a Tensor)
     __array_priority__ = 1000
 
     def __init__(self, data, requires_grad=False, name=None, dtype=None):
-        self._init(_as_array(data, dtype))
+        _init(self, _as_array(data, dtype))
         self.name = name
         self.requires_grad = requires_grad
 
-    @classmethod
-    def _make(cls, data):
+    @staticmethod
+    def _make(data):
         """Wrap an ndarray without copying or checking (the ops' fast path)."""
-        t = object.__new__(Tensor)
-        t._init(data)
-        return t
-
-    def _init(self, data):
-        self.data = data
-        self.grad = self.grad_fn = self.name = self._base = None
-        self._requires_grad = self._retains_grad = False
-        self._version = 0  # in-place changes so far
-        self._stamp = 0  # the tick of the latest in-place change (see _mark_changed)
+        return _init(_new(Tensor), data)
 
     # -- attributes ---------------------------------------------------------------------------
     @property
@@ -243,23 +248,23 @@ class Tensor:
         _mark_changed(self)
 
     # -- operators ----------------------------------------------------------------------------
-    def __add__(self, other): return _ops.add(self, other)
-    def __radd__(self, other): return _ops.add(other, self)
-    def __sub__(self, other): return _ops.subtract(self, other)
-    def __rsub__(self, other): return _ops.subtract(other, self)
-    def __mul__(self, other): return _ops.multiply(self, other)
-    def __rmul__(self, other): return _ops.multiply(other, self)
-    def __truediv__(self, other): return _ops.divide(self, other)
-    def __rtruediv__(self, other): return _ops.divide(other, self)
+    def __add__(self, other): return _Add()(self, other)
+    def __radd__(self, other): return _Add()(other, self)
+    def __sub__(self, other): return _Subtract()(self, other)
+    def __rsub__(self, other): return _Subtract()(other, self)
+    def __mul__(self, other): return _Multiply()(self, other)
+    def __rmul__(self, other): return _Multiply()(other, self)
+    def __truediv__(self, other): return _Divide()(self, other)
+    def __rtruediv__(self, other): return _Divide()(other, self)
     def __pow__(self, other): return _ops.power(self, other)
     def __rpow__(self, other): return _ops.power(other, self)
     def __mod__(self, other): return _ops.remainder(self, other)
     def __rmod__(self, other): return _ops.remainder(other, self)
     def __matmul__(self, other): return _ops.matmul(self, other)
     def __rmatmul__(self, other): return _ops.matmul(other, self)
-    def __neg__(self): return _ops.negative(self)
+    def __neg__(self): return _Negative()(self)
     def __pos__(self): return self
-    def __abs__(self): return _ops.abs(self)
+    def __abs__(self): return _Abs()(self)
     def __getitem__(self, index): return _ops.getitem(self, index)
 
     # comparisons: values only, no gradient
@@ -271,15 +276,15 @@ class Tensor:
     def __ne__(self, other): return _compare(np.not_equal, self, other)
 
     # -- math methods -------------------------------------------------------------------------
-    def exp(self): return _ops.exp(self)
-    def log(self): return _ops.log(self)
-    def sqrt(self): return _ops.sqrt(self)
-    def abs(self): return _ops.abs(self)
-    def sin(self): return _ops.sin(self)
-    def cos(self): return _ops.cos(self)
-    def tanh(self): return _ops.tanh(self)
-    def sigmoid(self): return _ops.sigmoid(self)
-    def relu(self): return _ops.relu(self)
+    def exp(self): return _Exp()(self)
+    def log(self): return _Log()(self)
+    def sqrt(self): return _Sqrt()(self)
+    def abs(self): return _Abs()(self)
+    def sin(self): return _Sin()(self)
+    def cos(self): return _Cos()(self)
+    def tanh(self): return _Tanh()(self)
+    def sigmoid(self): return _Sigmoid()(self)
+    def relu(self): return _ReLU()(self)
     def leaky_relu(self, slope=0.01): return _ops.leaky_relu(self, slope)
     def clip(self, lo=None, hi=None): return _ops.clip(self, lo, hi)
     def softmax(self, axis=-1): return _ops.softmax(self, axis)
@@ -400,5 +405,11 @@ def _describe(t):
 
 from . import graph as _graph  # noqa: E402  (these import Tensor from this module)
 from . import ops as _ops  # noqa: E402
+# The operators and one-argument methods apply their op directly (a Python call fewer per op).
+from .ops.activation import ReLU as _ReLU, Sigmoid as _Sigmoid  # noqa: E402
+from .ops.elementwise import (Abs as _Abs, Add as _Add, Cos as _Cos, Divide as _Divide,  # noqa: E402
+                              Exp as _Exp, Log as _Log, Multiply as _Multiply,
+                              Negative as _Negative, Sin as _Sin, Sqrt as _Sqrt,
+                              Subtract as _Subtract, Tanh as _Tanh)
 from . import numpy_api as _numpy_api  # noqa: E402
 from . import inplace as _in_place  # noqa: E402

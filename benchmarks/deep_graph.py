@@ -25,6 +25,7 @@ import _common as C
 import autograd as ag
 
 N = 32
+TARGET_TORCH = 0.8  # issue 20: glassgrad / PyTorch, forward + backward of the whole chain
 
 
 def inputs():
@@ -148,6 +149,11 @@ def main():
     C.print_table(f"{depth}-op chain, forward + backward, seconds", rows)
     per_op = {row["name"]: row["median"] / depth * 1e6 for row in rows}
     print("  (" + ", ".join(f"{k} {v:.2f} us/op" for k, v in per_op.items()) + ")")
+    if torch is not None:
+        ratios = C.paired_ratios(times, "glassgrad", "torch")
+        ratio = float(np.median(ratios))
+        print(f"glassgrad / torch, paired: {ratio:.3f}x [{min(ratios):.3f}..{max(ratios):.3f}]; "
+              f"issue 20 target <= {TARGET_TORCH:g}x: {'met' if ratio <= TARGET_TORCH else 'NOT met'}")
     C.write_json(args.json, {"env": env, "depth": depth, "reps": args.reps, "rows": rows})
 
 

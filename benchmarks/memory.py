@@ -230,6 +230,9 @@ def print_config(arch, opt, res, steps):
     print(f"  issue 8 target, peak within 10 % of NumPy's: whole process {g['peak'] / base['peak']:.3f}x "
           f"({'met' if g['peak'] <= 1.1 * base['peak'] else 'NOT met'}), the epoch's own "
           f"allocations (traced) {traced_ratio:.3f}x ({'met' if traced_ratio <= 1.1 else 'NOT met'})")
+    print(f"  issue 20 target, peak <= NumPy's: whole process {g['peak'] / base['peak']:.3f}x "
+          f"({'met' if g['peak'] <= base['peak'] else 'NOT met'}), traced {traced_ratio:.3f}x "
+          f"({'met' if traced_ratio <= 1.0 else 'NOT met'})")
     first, last = sample_steps(steps)
     print(f"\n{arch} {opt}: growth from step {first} to step {last}")
     print(f"  {'implementation':<14}{'RSS MB':>10}{'traced KB':>12}{'gc objects':>12}")

@@ -27,6 +27,8 @@ import autograd as ag
 KINDS = ("mul", "add", "tanh")
 SHAPES = {"0-d": (), "(32,)": (32,)}
 TARGET_US = 5.0  # issue 8: forward + backward per elementwise op
+TARGET_TAPE = 2.0  # issue 20: glassgrad / tape floor, paired, on every chain
+TARGET_TORCH = 0.6  # issue 20: glassgrad / PyTorch, paired, on every chain
 
 
 # ---------------------------------------------------------------------------------------------
@@ -226,11 +228,16 @@ def main():
     print(f"\nissue 8 target: <= {TARGET_US:g} us per op on every chain; glassgrad's slowest chain: "
           f"median {worst:.2f} us ({'met' if worst <= TARGET_US else 'NOT met'}), "
           f"min {worst_min:.2f} us ({'met' if worst_min <= TARGET_US else 'NOT met'})")
+    worst_tape = max(r["gg_over_tape"] for r in results)
+    print(f"issue 20 target: <= {TARGET_TAPE:g}x the tape floor on every chain; worst "
+          f"{worst_tape:.2f}x ({'met' if worst_tape <= TARGET_TAPE else 'NOT met'})")
     if torch is not None:
         worst_ratio = max(r["gg_over_torch"] for r in results)
         best_ratio = min(r["gg_over_torch"] for r in results)
         print(f"paired against PyTorch in this run (the machine's speed drifts, the ratio much "
               f"less): glassgrad takes {best_ratio:.2f}x to {worst_ratio:.2f}x PyTorch's time")
+        print(f"issue 20 target: <= {TARGET_TORCH:g}x PyTorch on every chain; worst "
+              f"{worst_ratio:.2f}x ({'met' if worst_ratio <= TARGET_TORCH else 'NOT met'})")
     for r in results:
         del r["times"]
     C.write_json(args.json, {"env": env, "length": n, "reps": args.reps, "results": results})

@@ -16,20 +16,11 @@ REDUCTIONS = ("none", "mean", "sum")
 
 
 # ---- activations ---------------------------------------------------------------------------
-def relu(x):
-    return ag.relu(x)
+relu, sigmoid, tanh = ag.relu, ag.sigmoid, ag.tanh  # autograd's own: one call fewer per layer
 
 
 def leaky_relu(x, negative_slope=0.01):
     return ag.leaky_relu(x, negative_slope)
-
-
-def sigmoid(x):
-    return ag.sigmoid(x)
-
-
-def tanh(x):
-    return ag.tanh(x)
 
 
 def softmax(x, dim=-1):
@@ -105,6 +96,14 @@ def _check_class_indices(fn, t, shape, axis, ignore_index):
     return kept
 
 
+def _plain_labels(t, shape, ignore_index):
+    """Whether integer targets t for logits of shape (N, C) are N valid classes, none ignored (two
+    reductions; anything else goes through `_check_class_indices`, which says what is wrong)."""
+    n, n_classes = shape
+    return (t.shape == (n,) and not 0 <= ignore_index < n_classes
+            and (n == 0 or 0 <= np.minimum.reduce(t) and np.maximum.reduce(t) < n_classes))
+
+
 # ---- cross-entropy ---------------------------------------------------------------------------
 # How derive writes a loss's reduction ("none", "mean", "sum") into the forward code, and the
 # scaling of its gradient: {0} is the value, {1} the mean's divisor, {2} the class axis.
@@ -166,7 +165,7 @@ class CrossEntropyLabels(ag.Op):
     softmax computed by forward is kept for backward rather than computed twice.
     """
 
-    __slots__ = ("t", "reduction", "p")
+    __slots__ = ("t", "reduction", "p", "at")
     name = "CrossEntropy"  # one loss to the learner, whichever op computes it
 
     def code(self, x):
@@ -181,28 +180,39 @@ class CrossEntropyLabels(ag.Op):
 
     def __init__(self, t, reduction):
         super().__init__()
-        self.t, self.reduction, self.p = t, reduction, None
+        self.t, self.reduction, self.p, self.at = t, reduction, None, None
 
     def forward(self, x):
-        rows = np.arange(len(x))
-        shifted = x - x.max(axis=1, keepdims=True)  # exp never overflows
-        e = np.exp(shifted)
-        total = e.sum(axis=1, keepdims=True)
-        self.p = e / total
-        loss = np.log(total[:, 0]) - shifted[rows, self.t]
+        n, c = x.shape
+        self.at = np.arange(0, n * c, c) + self.t  # where each target's logit sits in x.ravel()
+        shifted = x - np.maximum.reduce(x, axis=1, keepdims=True)  # exp never overflows
+        p = np.exp(shifted)
+        total = np.add.reduce(p, axis=1, keepdims=True)
+        p /= total
+        self.p = p  # the softmax, kept for backward
+        loss = np.log(total[:, 0])
+        loss -= shifted.ravel()[self.at]
         if self.reduction == "none":
             return loss
-        return np.asarray(loss.sum() if self.reduction == "sum" else loss.sum() / len(x))
+        total_loss = np.add.reduce(loss)
+        return np.asarray(total_loss if self.reduction == "sum" else total_loss / n)
 
     def backward(self, gy, y, x):
-        if not isinstance(gy, ag.Tensor):
+        if isinstance(gy, ag.Tensor):  # create_graph: the gradient must itself be differentiable in x
+            onehot = np.zeros(x.shape, dtype=x.dtype)
+            onehot.ravel()[self.at] = 1
+            g = np.exp(ag.log_softmax(x, axis=1)) - onehot
+        elif self.reduction != "none":  # (softmax - onehot) * scale, made in one new array
+            scale = gy if self.reduction == "sum" else gy / len(x)
+            g = self.p * scale
+            g.ravel()[self.at] -= scale
+            return g
+        else:
             g = self.p.copy()
-            g[np.arange(len(g)), self.t] -= 1
-        else:  # create_graph: the gradient must itself be differentiable in x
-            g = np.exp(ag.log_softmax(x, axis=1)) - np.eye(x.shape[1], dtype=x.dtype)[self.t]
+            g.ravel()[self.at] -= 1
         if self.reduction == "none":
             return g * gy[:, None]
-        return g * (gy if self.reduction == "sum" else gy / len(self.t))
+        return g * (gy if self.reduction == "sum" else gy / len(x))
 
     def params(self):
         return {"reduction": self.reduction}
@@ -218,21 +228,22 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{fn}: label_smoothing must be between 0 and 1, got {label_smoothing}")
     shape = tuple(input.shape)
+    t = _constant_target(fn, target)
+    if (len(shape) == 2 and weight is None and label_smoothing == 0 and t.dtype.kind in "iu"
+            and _plain_labels(t, shape, ignore_index)):
+        return CrossEntropyLabels(t, reduction)(input)  # the everyday case, kept lean
     if len(shape) == 0:
         raise ValueError(f"{fn}: input must have a class dimension, got a scalar")
     axis = 0 if len(shape) == 1 else 1
     n_classes = shape[axis]
-    t = _constant_target(fn, target)
     w = None if weight is None else _array(weight).astype(input.dtype)
     if w is not None and w.shape != (n_classes,):
         raise ValueError(f"{fn}: weight must have one entry per class, shape ({n_classes},); got {w.shape}")
     class_shape = [1] * len(shape)
     class_shape[axis] = n_classes  # to broadcast per-class numbers along the class axis
 
-    if np.issubdtype(t.dtype, np.integer):
+    if t.dtype.kind in "iu":
         kept = _check_class_indices(fn, t, shape, axis, ignore_index)
-        if len(shape) == 2 and w is None and label_smoothing == 0 and kept.all():
-            return CrossEntropyLabels(t, reduction)(input)  # the everyday case, kept lean
         onehot = np.moveaxis(np.eye(n_classes, dtype=input.dtype)[np.where(kept, t, 0)], -1, axis)
         kept_c = np.expand_dims(kept, axis)
         W = ((1 - label_smoothing) * onehot + label_smoothing / n_classes) * kept_c
@@ -425,4 +436,4 @@ def accuracy(output, target, threshold=0.0):
         predicted = (out > threshold).astype(np.int64).reshape(t.shape if t.size == out.size else -1)
     if predicted.shape != t.shape:
         raise ValueError(f"accuracy: predictions have shape {predicted.shape} but target has shape {t.shape}")
-    return float((predicted == t).mean())
+    return np.count_nonzero(predicted == t) / t.size if t.size else float("nan")

@@ -13,6 +13,8 @@ import numpy as np
 
 import autograd as ag
 
+from .optim import zero_grads
+
 
 class Parameter(ag.Tensor):
     """A Tensor that a Module owns and an optimizer updates; it requires grad unless told not to."""
@@ -121,8 +123,7 @@ class Module:
         return self.train(False)
 
     def zero_grad(self, set_to_none=True):
-        for p in self.parameters():
-            p.grad = None if set_to_none else np.zeros_like(p.data)
+        zero_grads(self.parameters(), set_to_none)
 
     # ---- state ---------------------------------------------------------------------------
     def state_dict(self):

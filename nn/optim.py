@@ -5,12 +5,33 @@ An optimizer holds ``param_groups`` (each a dict: "params" plus hyper-parameters
 ``p`` in place -- inside ``no_grad()``, through ``p.add_``/``p.mul_``, which bump ``p.version`` so a
 graph that still needs the old values can notice. The arithmetic follows PyTorch's documented
 algorithms line by line, so 20 steps here and there agree to rounding.
+
+``zero_grad()`` sets every ``p.grad`` to None, as PyTorch does by default; backward then makes
+new gradient arrays. ``zero_grad(set_to_none=False)`` writes zeros into each ``p.grad`` array
+that nothing else holds, and backward adds into it, so the same arrays serve step after step;
+an array a user holds (or a view of it, or one shared with another tensor) is left alone and
+replaced by a new one.
 """
 import math
 
 import numpy as np
 
 import autograd as ag
+
+
+def zero_grads(params, set_to_none=True):
+    """Reset every p.grad: to None (the default, as PyTorch), or with set_to_none=False to zeros.
+    Zeros are written into p.grad's own array when nothing but p holds it, so backward then adds
+    into the same array step after step (as in PyTorch); an array that a user or another tensor
+    holds is never written into: p gets a new array of zeros instead."""
+    for p in params:
+        if set_to_none:
+            p.grad = None
+        elif (p.grad is not None and ag.graph.owns_grad(p) and p.grad.shape == p.data.shape
+                and p.grad.dtype == p.data.dtype):
+            p.grad.fill(0)
+        else:
+            p.grad = np.zeros_like(p.data)
 
 
 class Optimizer:
@@ -56,10 +77,7 @@ class Optimizer:
         self.param_groups.append(group)
 
     def zero_grad(self, set_to_none=True):
-        # Rebinding (never writing into p.grad): one gradient array may be shared by several tensors.
-        for group in self.param_groups:
-            for p in group["params"]:
-                p.grad = None if set_to_none else np.zeros_like(p.data)
+        zero_grads([p for group in self.param_groups for p in group["params"]], set_to_none)
 
     def step(self, closure=None):
         """Update every parameter that has a gradient; ``closure`` re-evaluates and returns the loss."""
@@ -69,11 +87,15 @@ class Optimizer:
                 loss = closure()
         with ag.no_grad():
             for group in self.param_groups:
+                maximize = group.get("maximize", False)
                 for p in group["params"]:
-                    if p.grad is None:
+                    grad = p.grad
+                    if grad is None:
                         continue
-                    grad = -p.grad if group.get("maximize", False) else p.grad
-                    self._update(p, grad, self.state.setdefault(p, {}), group)
+                    state = self.state.get(p)
+                    if state is None:
+                        state = self.state[p] = {}
+                    self._update(p, -grad if maximize else grad, state, group)
         return loss
 
     def _update(self, p, grad, state, group):
@@ -187,12 +209,13 @@ class Adam(Optimizer):
         if group["amsgrad"]:
             v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
         bias1 = 1 - beta1 ** state["step"]
-        bias2 = 1 - beta2 ** state["step"]
+        root_bias2 = math.sqrt(1 - beta2 ** state["step"])
+        # lr/bias1 m / (sqrt(v)/root_bias2 + eps), with root_bias2 moved out of the denominator:
+        # the same value (rounded a little differently) with one pass over the parameter fewer.
         denom = np.sqrt(v, out=tmp)
-        denom /= math.sqrt(bias2)
-        denom += group["eps"]
+        denom += group["eps"] * root_bias2
         step = np.divide(m, denom, out=tmp)
-        step *= lr / bias1
+        step *= lr * root_bias2 / bias1
         p.sub_(step)                                # p -= lr/bias1 * m / (sqrt(v/bias2) + eps)
 
 

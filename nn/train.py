@@ -227,6 +227,7 @@ def fit(model, loss_fn, optimizer, train, epochs, val=None, scheduler=None, clip
         bar = _progress(len(train) if hasattr(train, "__len__") else None,
                         f"epoch {epoch}/{epochs}", progress)
         totals, n = {}, 0
+        shown = -math.inf  # when the numbers after the bar were last formatted
         for xb, yb in train:
             out = model(ag.as_tensor(xb))
             loss = loss_fn(out, yb)
@@ -239,11 +240,14 @@ def fit(model, loss_fn, optimizer, train, epochs, val=None, scheduler=None, clip
             n += size
             totals["loss"] = totals.get("loss", 0.0) + float(loss) * size
             for m in metrics:
-                totals[m] = totals.get(m, 0.0) + float(METRICS[m](out.detach(), yb)) * size
+                totals[m] = totals.get(m, 0.0) + float(METRICS[m](out.data, yb)) * size
             if bar is not None:
                 bar.update(1)
-                bar.set_postfix_str(" ".join(f"{k}={v / n:.4f}" for k, v in totals.items()),
-                                    refresh=False)
+                now = time.monotonic()
+                if now - shown >= 0.1:  # the bar redraws at most 10 times a second: format no more
+                    shown = now
+                    bar.set_postfix_str(" ".join(f"{k}={v / n:.4f}" for k, v in totals.items()),
+                                        refresh=False)
         logs = {f"train_{k}": v / n for k, v in totals.items()}
         if not math.isfinite(logs["train_loss"]):
             print(f"epoch {epoch}: the training loss is {logs['train_loss']}; try a smaller "

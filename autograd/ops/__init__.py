@@ -224,8 +224,7 @@ def dot(a, b):
 
 def linear(x, W, b=None):
     """x @ W.T + b, with W of shape (out_features, in_features) as in PyTorch."""
-    args = (_operand(x), _operand(W)) + (() if b is None else (_operand(b),))
-    return Linear()(*args)
+    return Linear()(x, W) if b is None else Linear()(x, W, b)
 
 
 # -- the softmax family -------------------------------------------------------------------------

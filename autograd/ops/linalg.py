@@ -60,6 +60,19 @@ class Matmul(Op):
         return ga, gb
 
 
+def _weight_gradient(g, x, W):
+    """g.T @ x, summed over the batch (and any other leading axes) by one product, and laid out in
+    memory like W: an optimizer's elementwise update then runs through both in the same order.
+    (nn.Linear keeps W column-major: see there.)"""
+    if g.ndim != 2:
+        g, x = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])
+    if isinstance(W, np.ndarray) and W.flags.f_contiguous and not W.flags.c_contiguous:
+        gW = np.empty(W.shape, g.dtype if g.dtype == x.dtype else np.result_type(g, x), order="F")
+        np.matmul(x.T, g, out=gW.T)  # (x.T @ g).T, the same numbers, written column-major
+        return gW
+    return g.T @ x
+
+
 class Linear(Op):
     """x @ W.T + b in one op (PyTorch's layout: W is (out_features, in_features)). Fused so the
     bias is added into the product's buffer instead of a new array."""
@@ -90,7 +103,11 @@ class Linear(Op):
     def backward(self, gy, y, x, W, b=None):
         g = sum_to(gy, x.shape[:-1] + W.shape[:1])  # a bias may have broadcast y beyond x @ W.T
         gx = g @ W if self.needs(0) else None
-        gW = None
-        if self.needs(1):
-            gW = _mT(g.reshape(-1, g.shape[-1])) @ x.reshape(-1, x.shape[-1])
-        return (gx, gW) if b is None else (gx, gW, gy)  # gy: summed to b's shape by the engine
+        gW = _weight_gradient(g, x, W) if self.needs(1) else None
+        if b is None:
+            return gx, gW
+        if not self.needs(2):
+            return gx, gW, None
+        if gy.ndim == 2 and np.shape(b) == gy.shape[1:]:
+            return gx, gW, gy.sum(axis=0)  # the everyday bias: its gradient sums over the batch
+        return gx, gW, gy  # any other bias shape: the engine sums gy back to it

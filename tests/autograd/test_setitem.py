@@ -574,3 +574,16 @@ def test_a_drawing_shows_the_assignment_and_the_old_value_it_replaced():
     h[h < 0] = 0.0
     source = ag.draw(square + h).source
     assert "SetItem" in source and source.count("<B>h</B>") == 2  # before and after
+
+
+def test_a_tensor_used_once_then_assigned_into_gets_every_gradient():
+    # The engine visits a tensor used by one op as soon as that op's gradient arrives
+    # (Tensor._uses); the uses made before an assignment belong to the old value.
+    w = ag.Tensor(np.arange(6.0).reshape(2, 3) + 1, requires_grad=True)
+    x = w * 2
+    a = (x * 3).sum()
+    x[0] = 5.0
+    ((x * x).sum() + a).backward()
+    new = (np.arange(6.0).reshape(2, 3) + 1) * 2
+    new[0] = 5.0
+    np.testing.assert_allclose(w.grad, 6 + 2 * (2 * new) * [[0], [1]])

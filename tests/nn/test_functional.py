@@ -86,6 +86,39 @@ def test_label_smoothing_equals_a_smoothed_probability_target(problem, smoothing
                                F.cross_entropy(ag.Tensor(logits), smoothed).item(), rtol=1e-10)
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_of_labels_has_the_gradient_of_its_onehot_rows(reduction):
+    # integer labels take the lean path; one-hot float rows take the general one
+    rng = np.random.default_rng(3)
+    logits, target = rng.standard_normal((6, 4)), rng.integers(0, 4, 6)
+    upstream = rng.standard_normal(6) if reduction == "none" else 2.5
+    grads = []
+    for t in (target, np.eye(4)[target]):
+        x = ag.Tensor(logits, requires_grad=True)
+        F.cross_entropy(x, t, reduction=reduction).backward(upstream)
+        grads.append(x.grad)
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12, atol=1e-15)
+
+
+def test_cross_entropy_with_an_ignore_index_among_the_classes_leaves_those_rows_out():
+    logits = np.random.default_rng(4).standard_normal((3, 4))
+    full = F.cross_entropy(ag.Tensor(logits[[0, 2]]), np.array([1, 3])).item()
+    loss = F.cross_entropy(ag.Tensor(logits), np.array([1, 2, 3]), ignore_index=2)
+    assert loss.item() == pytest.approx(full)
+
+
+def test_cross_entropy_of_labels_has_a_second_derivative():
+    logits, target = np.random.default_rng(5).standard_normal((3, 4)), np.array([0, 3, 1])
+    x = ag.Tensor(logits, requires_grad=True)
+    g, = ag.grad(F.cross_entropy(x, target), [x], create_graph=True)
+    (g * g).sum().backward()  # d/dx sum(g^2), with g = (softmax - onehot) / n
+    p = softmax(logits)
+    gg = (p - np.eye(4)[target]) / 3
+    v = 2 * gg
+    expected = (p * v - p * (p * v).sum(axis=1, keepdims=True)) / 3  # softmax's Jacobian applied to v
+    np.testing.assert_allclose(x.grad, expected, rtol=1e-10, atol=1e-14)
+
+
 def test_cross_entropy_reductions_agree():
     logits, target = np.random.default_rng(0).standard_normal((4, 3)), np.array([0, 2, 1, 2])
     per_sample = F.cross_entropy(ag.Tensor(logits), target, reduction="none").data

@@ -44,6 +44,37 @@ def test_linear_gradients_are_the_textbook_ones():
     np.testing.assert_allclose(layer.bias.grad, np.full(3, 5.0))
 
 
+def test_linear_keeps_its_weight_column_major_with_the_usual_shape_and_values():
+    layer = nn.Linear(3, 2)
+    W = layer.weight.data
+    assert W.shape == (2, 3) and W.flags.f_contiguous
+    np.testing.assert_array_equal(W, np.ascontiguousarray(W))
+
+
+def test_linear_weight_gradient_has_the_weights_layout_and_the_textbook_values():
+    layer = nn.Linear(4, 3)
+    x = randn(5, 4).data.astype(np.float32)
+    layer(ag.Tensor(x)).sum().backward()
+    g = layer.weight.grad
+    assert g.flags.f_contiguous and g.base is None and g.dtype == layer.weight.dtype
+    np.testing.assert_allclose(g, np.ones((5, 3)).T @ x, rtol=1e-6)
+
+
+def test_linear_gives_the_same_numbers_for_a_row_major_weight():
+    layer = nn.Linear(6, 4)
+    x = randn(8, 6).data.astype(np.float32)
+    out_f = layer(ag.Tensor(x))
+    out_f.sum().backward()
+    grad_f = layer.weight.grad
+    layer.weight.data = np.ascontiguousarray(layer.weight.data)  # row-major, same values
+    layer.weight.grad = None
+    out_c = layer(ag.Tensor(x))
+    out_c.sum().backward()
+    assert layer.weight.grad.flags.c_contiguous
+    np.testing.assert_allclose(out_f.data, out_c.data, rtol=1e-6)
+    np.testing.assert_allclose(grad_f, layer.weight.grad, rtol=1e-6)
+
+
 def test_linear_honours_dtype():
     layer = nn.Linear(4, 3, dtype=np.float32)
     x = ag.Tensor(np.ones((2, 4), dtype=np.float32))

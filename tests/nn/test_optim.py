@@ -137,6 +137,46 @@ def test_zero_grad_without_none_rebinds_rather_than_writes():
     assert p.grad[0] == 0.0 and q.grad[0] == 1.0
 
 
+def test_zero_grad_without_none_writes_zeros_into_an_array_nothing_else_holds():
+    p = with_grad([1.0, 2.0], [3.0, 4.0])
+    buffer_id = id(p.grad)
+    optim.SGD([p], lr=0.1).zero_grad(set_to_none=False)
+    assert id(p.grad) == buffer_id and np.all(p.grad == 0)
+
+
+def test_zero_grad_without_none_leaves_an_array_the_user_holds_alone():
+    p = with_grad([1.0, 2.0], [3.0, 4.0])
+    mine = p.grad
+    optim.SGD([p], lr=0.1).zero_grad(set_to_none=False)
+    np.testing.assert_array_equal(mine, [3.0, 4.0])
+    assert p.grad is not mine and np.all(p.grad == 0)
+
+
+@pytest.mark.parametrize("make", [lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9),
+                                  lambda ps: optim.Adam(ps, lr=0.01)])
+def test_training_with_zeroed_grad_buffers_matches_training_with_none(make):
+    # set_to_none=False: backward adds into the same .grad arrays step after step
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((16, 5)).astype(np.float32), rng.integers(0, 3, 16)
+    runs = []
+    for set_to_none in (True, False):
+        model = nn.MLP([5, 4, 3], rng=np.random.default_rng(1))
+        opt = make(list(model.parameters()))
+        buffers = set()
+        for _ in range(5):
+            opt.zero_grad(set_to_none=set_to_none)
+            nn.functional.cross_entropy(model(ag.Tensor(X)), y).backward()
+            buffers.update(id(p.grad) for p in model.parameters())
+            opt.step()
+        if not set_to_none:
+            assert len(buffers) == 4  # one array per parameter, for all five steps
+        runs.append([(p.data.copy(), p.grad.copy()) for p in model.parameters()])
+    for (p1, g1), (p2, g2) in zip(*runs):
+        assert p2.dtype == g2.dtype == np.float32
+        np.testing.assert_array_equal(p1, p2)
+        np.testing.assert_array_equal(g1, g2)
+
+
 @pytest.mark.parametrize("make", [
     lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9),
     lambda ps: optim.Adam(ps, lr=0.1),
