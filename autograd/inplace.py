@@ -81,7 +81,9 @@ def _change(t, compute):
     old = _split(t)
     new = compute(old, copy)
     if new.data is old.data:  # written into: the old values are gone, and t alone holds the array
-        old.data = new.grad_fn._xs[0] = overwritten(new.data)
+        fn = new.grad_fn
+        old.data = overwritten(new.data)
+        fn._xs = (old.data,) + fn._xs[1:]
     _become(t, new, old if copy else None)
     _remake_views(t, old)
 
