@@ -184,6 +184,9 @@ class CrossEntropyLabels(ag.Op):
 
     def forward(self, x):
         n, c = x.shape
+        # `at` indexes the rows laid end to end (C order): ravel() of the arrays made from x is then
+        # a view that can be written into; logits given transposed are laid out again first
+        x = np.ascontiguousarray(x)
         self.at = np.arange(0, n * c, c) + self.t  # where each target's logit sits in x.ravel()
         shifted = x - np.maximum.reduce(x, axis=1, keepdims=True)  # exp never overflows
         p = np.exp(shifted)

@@ -364,3 +364,21 @@ def test_functional_dropout_is_identity_when_not_training():
 def test_linear_function_matches_x_w_transposed_plus_b():
     x, w, b = np.ones((2, 3)), np.arange(6.0).reshape(2, 3), np.array([1.0, -1.0])
     np.testing.assert_allclose(F.linear(ag.Tensor(x), ag.Tensor(w), ag.Tensor(b)).data, x @ w.T + b)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("layout", ["transposed", "strided"])
+def test_cross_entropy_gives_the_same_gradient_whatever_the_logits_memory_layout(reduction, layout):
+    # Column-layout learners write F.cross_entropy(z.T, y): the logits arrive as a transposed view.
+    rng = np.random.default_rng(0)
+    y = np.array([0, 2, 1, 2, 0])
+    base = rng.normal(size=(3, 5)) if layout == "transposed" else rng.normal(size=(5, 6))
+    z = ag.Tensor(base, requires_grad=True)
+    logits = z.T if layout == "transposed" else z[:, ::2]
+    F.cross_entropy(logits, y, reduction=reduction).sum().backward()
+    plain = ag.Tensor(np.ascontiguousarray(logits.data), requires_grad=True)
+    F.cross_entropy(plain, y, reduction=reduction).sum().backward()
+    expected = plain.grad.T if layout == "transposed" else np.zeros((5, 6))
+    if layout == "strided":
+        expected[:, ::2] = plain.grad
+    np.testing.assert_allclose(z.grad, expected, rtol=1e-12, atol=1e-15)
