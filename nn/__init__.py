@@ -11,13 +11,14 @@ from .module import Module, Parameter, Sequential
 
 from . import data
 from .data import DataLoader
+from .saving import load
 
 __all__ = [
     "functional", "init", "optim", "manual_seed", "get_rng",
     "Module", "Parameter", "Sequential",
     "Linear", "Identity", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax",
     "Dropout", "Flatten", "MLP",
-    "data", "train", "DataLoader", "fit", "evaluate", "History", "EarlyStopping",
+    "data", "train", "DataLoader", "load", "fit", "evaluate", "History", "EarlyStopping",
     "MLPClassifier", "MLPRegressor",
 ]
 

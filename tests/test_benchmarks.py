@@ -30,8 +30,13 @@ RUNS = {
 }
 
 
+NEEDS_MNIST = {"gradcheck_fast", "mnist_mlp", "memory"}
+
+
 @pytest.mark.parametrize("name", list(RUNS))
-def test_benchmark_script_runs_and_its_implementations_agree(name):
+def test_benchmark_script_runs_and_its_implementations_agree(name, request):
+    if name in NEEDS_MNIST:
+        request.getfixturevalue("needs_mnist")
     args, expected = RUNS[name]
     script = os.path.join(ROOT, "benchmarks", args[0])
     done = subprocess.run([sys.executable, script, *args[1:], "--threads", "1"], cwd=ROOT,
