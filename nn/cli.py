@@ -22,13 +22,13 @@ PRESETS = {
     "binary_mnist": dict(sizes="784,64,32,2", activation="relu", epochs=6, batch_size=128,
                          val=1 / 12),
     "spirals": dict(sizes="2,64,64,3", activation="relu", epochs=200, batch_size=32, val=0.2),
-    "xor": dict(sizes="2,4,1", activation="tanh", epochs=300, batch_size=4, val=0.0),
+    "xor": dict(sizes="2,8,1", activation="tanh", epochs=300, batch_size=4, val=0.0),
     "sine": dict(sizes="1,200,1", activation="tanh", epochs=300, batch_size=32, val=0.2),
 }
 # Per dataset and optimizer: the learning rate (SGD with momentum MOMENTUM).
 LR = {
-    "mnist": dict(adam=2e-3, adamw=2e-3, sgd=0.05, rmsprop=5e-4, adagrad=2e-2),
-    "binary_mnist": dict(adam=2e-3, adamw=2e-3, sgd=0.05, rmsprop=5e-4, adagrad=2e-2),
+    "mnist": dict(adam=2e-3, adamw=2e-3, sgd=0.05, rmsprop=1e-3, adagrad=2e-2),
+    "binary_mnist": dict(adam=2e-3, adamw=2e-3, sgd=0.05, rmsprop=1e-3, adagrad=2e-2),
     "spirals": dict(adam=1e-2, adamw=1e-2, sgd=0.1, rmsprop=3e-3, adagrad=0.1),
     "xor": dict(adam=0.1, adamw=0.1, sgd=0.5, rmsprop=0.03, adagrad=0.5),
     "sine": dict(adam=1e-2, adamw=1e-2, sgd=0.01, rmsprop=3e-3, adagrad=0.1),

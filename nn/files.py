@@ -13,10 +13,10 @@ from pathlib import Path
 
 
 def temporary(folder, prefix, suffix):
-    """A new hidden temporary file in `folder`: (open binary file, path). Named
+    """A new hidden temporary file in `folder`: (file open for writing and reading, path). Named
     prefix + pid + "-" + random + suffix, so that remove_stale() can find it again."""
     fd, path = tempfile.mkstemp(dir=folder, prefix=f"{prefix}{os.getpid()}-", suffix=suffix)
-    return os.fdopen(fd, "wb"), path
+    return os.fdopen(fd, "w+b"), path
 
 
 def finish(file, tmp, final):

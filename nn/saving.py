@@ -1,7 +1,8 @@
 """Saving a model to an .npz file, and loading it back -- architecture included -- without pickle.
 
-The file is an ordinary NumPy .npz archive: one array per parameter, under its state-dict name
-("0.weight"), plus one text array, ARCHITECTURE, holding a JSON description of the model:
+The file is an ordinary NumPy .npz archive holding one array per parameter, under its state-dict
+name ("0.weight"), and nothing else: `np.load(path)` gives the state dict, ready for PyTorch too.
+An .npz file is a zip archive, and the archive's comment holds a JSON description of the model:
 
     {"format": "glassgrad.model", "version": 1, "model": "MLP",
      "architecture": {"type": "MLP", "config": {"sizes": [784, 300, 75, 10], ...}}}
@@ -20,7 +21,6 @@ import numpy as np
 from . import files, layers
 from .module import Module, Sequential
 
-ARCHITECTURE = "__glassgrad_model__"
 FORMAT, VERSION = "glassgrad.model", 1
 
 # The classes a file may name. Exactly these: a subclass may have its own forward().
@@ -57,10 +57,10 @@ def save(module, path):
     path = os.fspath(path)
     record = {"format": FORMAT, "version": VERSION, "model": type(module).__name__,
               "architecture": describe(module)}
-    arrays = module.state_dict()
-    arrays[ARCHITECTURE] = np.array(json.dumps(record))  # a unicode array: no pickle needed
     with files.atomic(path, prefix=".tmp-", suffix=".npz") as f:
-        np.savez(f, **arrays)
+        np.savez(f, **module.state_dict())
+        with zipfile.ZipFile(f, mode="a") as archive:
+            archive.comment = json.dumps(record).encode()
     return path
 
 
@@ -87,14 +87,18 @@ def read(path):
                              f"Save with Module.save (plain numbers only)") from err
         raise ValueError(f"cannot load {path!r}: not a readable .npz state dict "
                          f"(truncated or corrupt?): {err}") from err
-    record = arrays.pop(ARCHITECTURE, None)
-    if record is not None:
-        try:
-            record = json.loads(str(record[()]))
-        except (ValueError, TypeError, IndexError) as err:
-            raise ValueError(f"cannot load {path!r}: its model description is damaged: "
-                             f"{err}") from err
-    return arrays, record
+    return arrays, _record(path)
+
+
+def _record(path):
+    """The description save() wrote in the archive's comment, or None (another program's file)."""
+    with zipfile.ZipFile(path) as archive:
+        comment = archive.comment
+    try:
+        record = json.loads(comment.decode())
+    except ValueError:  # no comment, or not ours
+        return None
+    return record if isinstance(record, dict) and record.get("format") == FORMAT else None
 
 
 def _check_kind(path):
@@ -127,9 +131,7 @@ def load(path):
         raise ValueError(f"{path!r} holds weights without a description of the model (written "
                          "by an older glassgrad, or by np.savez): build the model as it was and "
                          f"call model.load({path!r})")
-    if record.get("format") != FORMAT or not isinstance(record.get("version"), int):
-        raise ValueError(f"{path!r}: not a glassgrad model file (its record says {record!r})")
-    if record["version"] > VERSION:
+    if not isinstance(record.get("version"), int) or record["version"] > VERSION:
         raise ValueError(f"{path!r} was written by a newer glassgrad (model file version "
                          f"{record['version']}; this one reads up to {VERSION}): upgrade")
     if record.get("architecture") is None:

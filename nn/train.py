@@ -254,8 +254,9 @@ def _check_finite(xb, yb, where, data):
 def _whole_steps():
     """Hold a Ctrl-C that arrives during an optimizer step until the step is done: an interrupted
     run never has some parameters (or optimizer buffers) updated and others not."""
-    if threading.current_thread() is not threading.main_thread():
-        yield  # only the main thread receives signals
+    if threading.current_thread() is not threading.main_thread() \
+            or signal.getsignal(signal.SIGINT) is None:
+        yield  # only the main thread receives signals; None: a handler set outside Python
         return
     caught = []
     previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(frame))

@@ -272,8 +272,18 @@ def test_save_keeps_float32_values_bit_exact(tmp_path):
 def test_save_writes_a_plain_npz_without_pickles(tmp_path):
     nn.Linear(2, 1).save(tmp_path / "m.npz")
     with np.load(tmp_path / "m.npz", allow_pickle=False) as archive:
-        assert sorted(archive.files) == ["__glassgrad_model__", "bias", "weight"]
-        assert archive["__glassgrad_model__"].dtype.kind == "U"  # the architecture, as text
+        assert sorted(archive.files) == ["bias", "weight"]  # the state dict, nothing else
+
+
+def test_save_describes_the_architecture_in_the_archives_comment(tmp_path):
+    import json
+    import zipfile
+    nn.MLP([2, 3, 1], activation="tanh").save(tmp_path / "m.npz")
+    with zipfile.ZipFile(tmp_path / "m.npz") as archive:
+        record = json.loads(archive.comment)
+    assert record["architecture"] == {"type": "MLP", "config": {
+        "sizes": [2, 3, 1], "activation": "tanh", "output_activation": None, "dropout": 0.0,
+        "bias": True, "dtype": "float32"}}
 
 
 def test_save_writes_exactly_the_given_path(tmp_path):
@@ -429,9 +439,12 @@ def test_nn_load_never_unpickles(tmp_path):
 
 def test_a_description_naming_something_other_than_nns_layers_is_refused(tmp_path):
     import json
+    import zipfile
     record = {"format": "glassgrad.model", "version": 1, "model": "os",
               "architecture": {"type": "system", "config": {"command": "echo hi"}}}
-    np.savez(tmp_path / "m.npz", __glassgrad_model__=np.array(json.dumps(record)))
+    np.savez(tmp_path / "m.npz", weight=np.zeros(2))
+    with zipfile.ZipFile(tmp_path / "m.npz", mode="a") as archive:
+        archive.comment = json.dumps(record).encode()
     with pytest.raises(ValueError, match="cannot rebuild"):
         nn.load(tmp_path / "m.npz")
 

@@ -351,3 +351,17 @@ def test_long_runs_show_one_bar_for_the_whole_run(monkeypatch, capsys):
     fit(model, F.cross_entropy, nn.optim.Adam(model.parameters(), lr=1e-2), train, epochs=30)
     lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("training: 100%|") and "30/30" in lines[0]
+
+
+def test_validation_batches_from_a_generator_for_several_epochs_are_an_error_before_training():
+    train, val = spirals_split()
+    model = small_model()
+    with pytest.raises(TypeError, match="val is a generator.*only once"):
+        fit(model, F.cross_entropy, nn.optim.SGD(model.parameters(), lr=0.1), train, epochs=2,
+            val=(batch for batch in nn.DataLoader(*val, batch_size=8)), progress=False)
+
+
+def test_evaluate_on_no_data_says_so():
+    with pytest.raises(ValueError, match="evaluate: the data gave no samples"):
+        evaluate(small_model(), (np.zeros((0, 2), np.float32), np.zeros(0, np.int64)),
+                 F.cross_entropy)
