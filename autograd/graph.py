@@ -15,16 +15,19 @@ import gc
 import heapq
 import numbers
 import os
+import re
 import sys
 import threading
 
 import numpy as np
 
-from .tensor import LAST_CHANGE, TICKS, Tensor, last_change
+from .freed import KEPT, Freed
+from .tensor import LAST_CHANGE, TICKS, Tensor, add_view, last_change
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 # Frames inside glassgrad (autograd, and nn beside it) or NumPy are not "the user's line".
 _LIBRARY_DIRS = (_PACKAGE_DIR + os.sep, os.path.join(os.path.dirname(_PACKAGE_DIR), "nn") + os.sep)
+_NOTEBOOK_CELL = re.compile(r"ipykernel_\d+[/\\]\d+\.py$")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -92,15 +95,52 @@ class detect_anomaly:
         _mode.anomaly = self._prev
 
 
+LINES_ONLY = "lines"  # _mode.anomaly while record_lines() is on: remember lines, check nothing
+
+
+class record_lines:
+    """Remember on every op recorded inside the line of user code that created it (`op._trace`),
+    as detect_anomaly() does, without its NaN checks. `derive` uses it to comment its code."""
+
+    def __enter__(self):
+        self._prev, self._prev_stop = _mode.anomaly, getattr(_mode, "lines_stop", None)
+        _mode.anomaly = self._prev or LINES_ONLY
+        _mode.lines_stop = sys._getframe(1)  # the caller's frames are not the forward's
+        return self
+
+    def __exit__(self, *exc):
+        _mode.anomaly, _mode.lines_stop = self._prev, self._prev_stop
+
+
 def _user_line():
-    """'file:line in function' of the innermost frame outside autograd and NumPy."""
+    """'file:line in function' of the innermost frame outside autograd and NumPy. Under
+    record_lines() it also carries `.stack`: the user's frames, innermost first (see _Trace)."""
     frame = sys._getframe(1)
     while frame is not None:
         path = frame.f_code.co_filename
         if not (path.startswith(_LIBRARY_DIRS) or f"{os.sep}numpy{os.sep}" in path):
-            return f"{path}:{frame.f_lineno} in {frame.f_code.co_name}"
+            if _NOTEBOOK_CELL.search(path):  # a temporary file named after the kernel's pid
+                line = f"line {frame.f_lineno} of a notebook cell, in {frame.f_code.co_name}"
+            else:
+                line = f"{path}:{frame.f_lineno} in {frame.f_code.co_name}"
+            return _Trace(line, frame) if _mode.anomaly == LINES_ONLY else line
         frame = frame.f_back
     return "<unknown>"
+
+
+class _Trace(str):
+    """A user line, with (file, line, function) of the frames that called it, innermost first
+    (for derive's comments)."""
+
+    def __new__(cls, text, frame):
+        self = super().__new__(cls, text)
+        self.stack, stop = [], getattr(_mode, "lines_stop", None)
+        while frame is not None and frame is not stop and len(self.stack) < 8:
+            path = frame.f_code.co_filename
+            if not (path.startswith(_LIBRARY_DIRS) or f"{os.sep}numpy{os.sep}" in path):
+                self.stack.append((path, frame.f_lineno, frame.f_code.co_name))
+            frame = frame.f_back
+        return self
 
 
 def _check_finite(array, what, op):
@@ -114,7 +154,7 @@ def _check_finite(array, what, op):
 # The op contract
 
 class Op:
-    """A differentiable operation. Subclasses define `forward(*arrays)` and
+    r"""A differentiable operation. Subclasses define `forward(*arrays)` and
     `backward(gy, y, *xs)`; parameters (axis, shape, ...) go in `__init__` and `__slots__`.
 
     `backward` returns one gradient per input (a tuple when there are several; None for an input
@@ -122,10 +162,31 @@ class Op:
     the engine sums it back to the input's shape (`sum_to`) and casts it to the input's dtype.
     `uses_output` says whether backward reads `y`, so that changing the output in place afterwards
     is caught.
+
+    `code` and `tex` state the same rule once more, for `autograd.derive` to write a learner's
+    backward pass out: as NumPy source and as LaTeX. Each is a pair (forward, gradients) of
+    templates. `forward` is written in the inputs (named as in `forward`'s signature; `x0, x1 ...`
+    for `*xs`) and the op's parameters (its slots); `gradients` has one template per input (a tuple,
+    None for an input that gets no gradient; a plain string for a one-input op), written in the
+    inputs, the parameters, the output `y` and the output's gradient `gy`. A gradient may keep the
+    broadcast shape: derive adds the sum back to the input's shape, as the engine does. Adding a
+    rule is two lines beside forward and backward, e.g. for tanh:
+
+        code = "np.tanh(x)", "gy * (1 - y**2)"
+        tex = r"\tanh(x)", r"gy \odot (1 - y^2)"
+
+    A code template may also be statements that assign the result to `y` (forward) or `gx` (a
+    gradient), e.g. "gx = np.zeros_like(x); np.add.at(gx, index, gy)". Where the rule depends on the
+    inputs (their ndim, a constant exponent), define `code(self, *xs)` / `tex(self, *xs)` taking the
+    input arrays and returning the pair. `symbol` is the letter derive names an unnamed output
+    with (z1, h1 ...). An op without a rule is written as calls to its own forward and backward.
+    tests/autograd/test_derive_rules.py checks every op's rule against its backward.
     """
 
     __slots__ = ("inputs", "_xs", "_clock", "_trace")
     uses_output = False
+    code = tex = None  # how derive writes this op out (see above)
+    symbol = "t"
 
     def forward(self, *xs):
         raise NotImplementedError
@@ -171,17 +232,18 @@ class Op:
             y = np.asarray(y)  # NumPy gives scalars, not 0-d arrays, for 0-d maths
         out = Tensor._make(y)
         if y.base is not None:  # the output is a view: in-place changes reach its input
-            out._base = _viewed_input(inputs, y.base)
+            _link_view(self, inputs, out)
         mode = _mode
         if needed and mode.grad_enabled:
             self.inputs = inputs
-            self._xs = xs  # for backward
+            self._xs = xs  # for backward (once freed, what is left for drawing: autograd/freed.py)
             self._clock = next(TICKS)
             out.grad_fn = self
             out._requires_grad = True
-        if mode.anomaly:
+        if mode.anomaly:  # detect_anomaly() or record_lines(): off on the fast path
             self._trace = _user_line()
-            _check_finite(y, "the forward output", self)
+            if mode.anomaly is True:
+                _check_finite(y, "the forward output", self)
         return out
 
 
@@ -205,11 +267,15 @@ BROADCAST_RULE = ("(NumPy's rule: line the shapes up from the right; each pair o
                   "equal, or one of them 1)")
 
 
-def _viewed_input(inputs, owner):
+def _link_view(op, inputs, out):
+    """out shares memory with an input: link the two both ways, so that a change of either
+    reaches the other (autograd/inplace.py)."""
+    owner = out.data.base
     for x in inputs:
         if isinstance(x, Tensor) and (x.data is owner or x.data.base is owner):
-            return x
-    return None
+            out._base, out._view_op = x, op
+            add_view(x, out)
+            return
 
 
 def _forward_error(op, xs, error):
@@ -272,7 +338,25 @@ def backward_order(*roots):
 def _inputs_needing_grad(fn):
     if fn.inputs is None:
         raise _freed_error(fn)
+    if fn._clock < LAST_CHANGE[0]:
+        resolve_inputs(fn)
     return [x for x in fn.inputs if isinstance(x, Tensor) and x._requires_grad]
+
+
+def resolve_inputs(fn):
+    """Point fn's inputs back at the values fn used. A tensor changed by a recorded assignment or
+    `x += ...` since then stands for its new value; its earlier one lives on in the tensor its
+    link `_prev` leads to (autograd/inplace.py)."""
+    clock = fn._clock
+    fn.inputs = tuple(_as_of(x, clock) if isinstance(x, Tensor) else x for x in fn.inputs)
+
+
+def _as_of(x, clock):
+    prev = getattr(x, "_prev", None)
+    while prev is not None and prev[0] > clock:
+        x = prev[1]
+        prev = getattr(x, "_prev", None)
+    return x
 
 
 def _freed_error(fn):
@@ -309,6 +393,7 @@ def _describe(t):
 
 def _check_unchanged(t, fn):
     """In-place changes after the forward pass would make backward use the wrong numbers."""
+    resolve_inputs(fn)
     for x in fn.inputs:
         if isinstance(x, Tensor) and last_change(x) > fn._clock:
             where = f" (created at {fn._trace})" if hasattr(fn, "_trace") else ""
@@ -349,7 +434,8 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
     # What gradients are: Tensors with create_graph, else ndarrays, or NumPy scalars where NumPy
     # gives them (0-d maths): kept as they come, since arithmetic on them is several times faster.
     array = Tensor if create_graph else np.ndarray
-    anomaly = _mode.anomaly
+    anomaly = _mode.anomaly is True
+    records = KEPT  # ops left to leave a record for drawing after backward (autograd/freed.py)
     prev_mode = _mode.grad_enabled
     _mode.grad_enabled = create_graph
     # Backward makes no reference cycles, so the cyclic collector has nothing to find here; on a
@@ -406,7 +492,12 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
                 gxs = fn.backward(g, t.data, *fn._xs)
             arriving = zip(fn.inputs, gxs if type(gxs) is tuple else (gxs,))
             if not retain_graph:
-                fn.inputs = fn._xs = None
+                if records:  # instead of the arrays, a small record for drawing (autograd/freed.py)
+                    records -= 1
+                    fn._xs = Freed(g, fn.inputs)
+                else:
+                    fn._xs = None
+                fn.inputs = None
 
         for x in leaves:
             if wanted is None:

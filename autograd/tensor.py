@@ -6,6 +6,7 @@ the user-facing surface.
 """
 import itertools
 import warnings
+import weakref
 
 import numpy as np
 
@@ -35,7 +36,8 @@ class GradientLostWarning(UserWarning):
 
 class Tensor:
     __slots__ = ("data", "grad", "_requires_grad", "name", "grad_fn", "_version", "_stamp",
-                 "_base", "_retains_grad", "__weakref__")
+                 "_base", "_retains_grad", "__weakref__",
+                 "_view_op", "_views", "_prev")  # set only where used: see autograd/inplace.py
 
     # ndarray's operators defer to ours (np.ndarray + Tensor gives a Tensor)
     __array_priority__ = 1000
@@ -105,7 +107,8 @@ class Tensor:
     def detach(self):
         """The same values (shared, not copied), cut off from the graph."""
         alias = Tensor._make(self.data)
-        alias._base = self  # changing one in place changes the other
+        alias._base, alias._view_op = self, None  # changing one in place changes the other
+        add_view(self, alias)
         return alias
 
     def item(self):
@@ -121,7 +124,8 @@ class Tensor:
             warnings.warn(
                 f"a Tensor {_describe(self)} that requires grad was converted to an ndarray, so "
                 "no gradient flows through this use of it (e.g. ndarray.dot(t): write np.dot(X, t) "
-                "or X @ t instead). To leave the graph on purpose use t.numpy() or t.detach().",
+                "or X @ t instead; np.array([t1, t2, ...]): write np.stack([t1, t2, ...])). To "
+                "leave the graph on purpose use t.numpy() or t.detach().",
                 GradientLostWarning, stacklevel=2)
         if dtype is not None and dtype != self.data.dtype:
             return self.data.astype(dtype)
@@ -151,6 +155,11 @@ class Tensor:
 
     __hash__ = object.__hash__  # tensors are dict keys by identity, like PyTorch's
 
+    def __getstate__(self):
+        # pickle and deepcopy: every field but the weak references to views (autograd/inplace.py)
+        return None, {name: getattr(self, name) for name in Tensor.__slots__
+                      if name not in ("__weakref__", "_views") and hasattr(self, name)}
+
     def __repr__(self):
         body = np.array2string(self.data, separator=", ", prefix="tensor(")
         extras = []
@@ -164,70 +173,72 @@ class Tensor:
             extras.append(f"name={self.name!r}")
         return "tensor(" + ", ".join([body] + extras) + ")"
 
-    # -- in-place updates (values only, never recorded) ---------------------------------------
+    # -- in-place updates -----------------------------------------------------------------------
+    # Outside any graph they change the values in place. Inside one (grad mode on, and self or the
+    # other operand requires grad) they are recorded, and self, the same object, then stands for
+    # the result; values saved for backward stay intact (autograd/inplace.py).
+    def _recording(self, other):
+        return _graph.is_grad_enabled() and (
+            self._requires_grad or (isinstance(other, Tensor) and other._requires_grad))
+
     def _inplace(self, ufunc, other):
-        if self._requires_grad and _graph.is_grad_enabled():
-            raise RuntimeError(
-                f"in-place change of a tensor {_describe(self)} that requires grad, while grad "
-                "mode is on; do parameter updates inside `with no_grad():`")
         other = other.data if isinstance(other, Tensor) else other
         ufunc(self.data, other, out=self.data, casting="same_kind")
         _mark_changed(self)
         return self
 
+    def _augmented(self, ufunc, fn, other, symbol):
+        if self._recording(other):
+            return _in_place.augment(self, fn, other, symbol)
+        return self._inplace(ufunc, other)
+
     def add_(self, other, alpha=1):
-        return self._inplace(np.add, other if alpha == 1 else np.multiply(_data(other), alpha))
+        return self._augmented(np.add, _ops.add, self._scaled(other, alpha), "add_")
 
     def sub_(self, other, alpha=1):
-        return self._inplace(np.subtract, other if alpha == 1 else np.multiply(_data(other), alpha))
+        return self._augmented(np.subtract, _ops.subtract, self._scaled(other, alpha), "sub_")
+
+    def _scaled(self, other, alpha):
+        if alpha == 1:
+            return other
+        return other * alpha if self._recording(other) else np.multiply(_data(other), alpha)
 
     def mul_(self, other):
-        return self._inplace(np.multiply, other)
+        return self._augmented(np.multiply, _ops.multiply, other, "mul_")
 
     def div_(self, other):
-        return self._inplace(np.divide, other)
+        return self._augmented(np.divide, _ops.divide, other, "div_")
 
     def copy_(self, other):
+        if self._recording(other):
+            _in_place.assign(self, Ellipsis, other, "in-place change (copy_) of")
+            return self
         return self._inplace(lambda a, b, out, casting: np.copyto(out, b, casting=casting), other)
 
     def zero_(self):
         return self.fill_(0)
 
     def fill_(self, value):
+        if self._recording(value):
+            _in_place.assign(self, Ellipsis, value, "in-place change (fill_) of")
+            return self
         return self._inplace(lambda a, b, out, casting: out.fill(b), value)
 
-    def _augmented(self, ufunc, fn, other):
-        # Inside a graph, `x += y` rebinds x to a new tensor (recorded like x = x + y), so values
-        # saved for backward stay intact; outside any graph it updates the values in place.
-        if _graph.is_grad_enabled() and (
-                self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
-            if self._requires_grad and self.grad_fn is None:
-                raise RuntimeError(
-                    f"in-place change of a leaf tensor {_describe(self)} that requires grad; "
-                    "update parameters inside `with no_grad():`")
-            return fn(self, other)
-        return self._inplace(ufunc, other)
-
     def __iadd__(self, other):
-        return self._augmented(np.add, _ops.add, other)
+        return self._augmented(np.add, _ops.add, other, "+=")
 
     def __isub__(self, other):
-        return self._augmented(np.subtract, _ops.subtract, other)
+        return self._augmented(np.subtract, _ops.subtract, other, "-=")
 
     def __imul__(self, other):
-        return self._augmented(np.multiply, _ops.multiply, other)
+        return self._augmented(np.multiply, _ops.multiply, other, "*=")
 
     def __itruediv__(self, other):
-        return self._augmented(np.divide, _ops.divide, other)
+        return self._augmented(np.divide, _ops.divide, other, "/=")
 
     def __setitem__(self, index, value):
-        if _graph.is_grad_enabled() and (
-                self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
-            raise RuntimeError(
-                f"item assignment into a tensor {_describe(self)} that is part of a graph is "
-                "not supported: build a new tensor instead, e.g. x = x / x.sum(axis=1, "
-                "keepdims=True), where(mask, a, b) or concatenate([...]); or assign under "
-                "no_grad() if no gradient should flow")
+        if self._recording(value):  # see "in-place updates" above
+            return _in_place.assign(self, index, value)
         self.data[_index_data(index)] = _data(value)
         _mark_changed(self)
 
@@ -323,6 +334,19 @@ def _mark_changed(t):
         t = t._base
 
 
+def add_view(base, view):
+    """Remember that `view` shares base's memory, so that a recorded change of base reaches it
+    (autograd/inplace.py). Held weakly; the dead are dropped now and then."""
+    try:
+        views = base._views
+    except AttributeError:
+        views = base._views = []
+    views.append(weakref.ref(view))
+    n = len(views)
+    if n >= 16 and not n & (n - 1):  # at 16, 32, 64 ... entries
+        views[:] = [r for r in views if r() is not None]
+
+
 def last_change(t):
     """The clock of the latest in-place change to t's memory, through t or any view of it."""
     stamp = t._stamp
@@ -368,3 +392,4 @@ def _describe(t):
 from . import graph as _graph  # noqa: E402  (these import Tensor from this module)
 from . import ops as _ops  # noqa: E402
 from . import numpy_api as _numpy_api  # noqa: E402
+from . import inplace as _in_place  # noqa: E402

@@ -13,12 +13,22 @@ from . import data
 from .data import DataLoader
 from .saving import load
 
+
+def from_torch(module):
+    """The glassgrad model computing what a torch.nn module (Sequential of Linear and
+    activations) computes, with copies of its weights; `model.to_torch()` goes back. Needs PyTorch
+    (imported only when called)."""
+    from .pytorch import module_from_torch
+    return module_from_torch(module)
+
+
 __all__ = [
     "functional", "init", "optim", "manual_seed", "get_rng",
     "Module", "Parameter", "Sequential",
     "Linear", "Identity", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax",
     "Dropout", "Flatten", "MLP",
     "data", "train", "DataLoader", "load", "fit", "evaluate", "History", "EarlyStopping",
+    "from_torch",
     "MLPClassifier", "MLPRegressor",
 ]
 

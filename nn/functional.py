@@ -129,6 +129,13 @@ def _check_class_indices(fn, t, shape, axis, ignore_index):
 
 
 # ---- cross-entropy ---------------------------------------------------------------------------
+# How derive writes a loss's reduction ("none", "mean", "sum") into the forward code, and the
+# scaling of its gradient: {0} is the value, {1} the mean's divisor, {2} the class axis.
+_REDUCE_CODE = {"none": "", "mean": "; {0} = {1}", "sum": "; {0} = {0}.sum()"}
+_SCALE_CODE = {"none": "{0} = {0} * np.expand_dims(gy, {2})", "mean": "{0} = {0} * gy / {1}",
+               "sum": "{0} = {0} * gy"}
+
+
 class CrossEntropy(ag.Op):
     """loss_i = -sum_c W_ic log softmax(x)_ic over the class axis, then summed or divided by ``denom``.
 
@@ -142,6 +149,16 @@ class CrossEntropy(ag.Op):
     def __init__(self, W, axis, reduction, denom):
         super().__init__()
         self.W, self.axis, self.reduction, self.denom = W, axis, reduction, denom
+
+    def code(self, x):
+        a = f"axis={self.axis}, keepdims=True"
+        logp = f"y = x - x.max({a}); y = y - np.log(np.exp(y).sum({a})); y = -(W * y).sum(axis={self.axis})"
+        grad = f"gx = np.exp(x - x.max({a})); gx = gx / gx.sum({a}) * W.sum({a}) - W; "
+        return (logp + _REDUCE_CODE[self.reduction].format("y", "y.sum() / denom"),
+                grad + _SCALE_CODE[self.reduction].format("gx", "denom", self.axis))
+
+    tex = (r"-\textstyle\sum W \odot \log \operatorname{softmax}(x)",
+           r"gy \odot (\operatorname{softmax}(x) \textstyle\sum W - W)")
 
     def forward(self, x):
         shifted = x - x.max(axis=self.axis, keepdims=True)  # exp never overflows
@@ -174,6 +191,16 @@ class CrossEntropyLabels(ag.Op):
 
     __slots__ = ("t", "reduction", "p")
     name = "CrossEntropy"  # one loss to the learner, whichever op computes it
+
+    def code(self, x):
+        a, picked = "axis=1, keepdims=True", "[np.arange(len(t)), t]"
+        forward = (f"y = x - x.max({a}); y = np.log(np.exp(y).sum(axis=1)) - y{picked}"
+                   + _REDUCE_CODE[self.reduction].format("y", "y.mean()"))
+        grad = f"gx = np.exp(x - x.max({a})); gx = gx / gx.sum({a}); gx{picked} -= 1; "
+        return forward, grad + _SCALE_CODE[self.reduction].format("gx", "len(t)", 1)
+
+    tex = (r"-\textstyle\sum \log \operatorname{softmax}(x)_{[t]}",
+           r"gy \odot (\operatorname{softmax}(x) - \operatorname{onehot}(t))")
 
     def __init__(self, t, reduction):
         super().__init__()
@@ -293,10 +320,18 @@ class BinaryCrossEntropy(ag.Op):
     gives a finite loss; the gradient is w (p - t) / max(p (1 - p), 1e-12)."""
 
     __slots__ = ("t", "w", "reduction")
+    tex = (r"-w \odot (t \log p + (1 - t) \log(1 - p))",
+           r"gy \odot w \odot \frac{p - t}{p (1 - p)}")
 
     def __init__(self, t, w, reduction):
         super().__init__()
         self.t, self.w, self.reduction = t, w, reduction
+
+    def code(self, p):
+        forward = ("y = -w * (t * np.maximum(np.log(p), -100) + (1 - t) * np.maximum(np.log(1 - p), -100))"
+                   + _REDUCE_CODE[self.reduction].format("y", "y.mean()"))
+        mean = " / p.size" if self.reduction == "mean" else ""
+        return forward, f"gy * w * (p - t) / np.maximum(p * (1 - p), 1e-12){mean}"
 
     def forward(self, p):
         with np.errstate(divide="ignore"):  # log(0) = -inf, clamped just below
@@ -316,10 +351,21 @@ class BinaryCrossEntropyWithLogits(ag.Op):
     the gradient is w ((1 - t) - l (1 - sigmoid(x))), i.e. w (sigmoid(x) - t) without pos_weight."""
 
     __slots__ = ("t", "w", "pos_weight", "reduction")
+    tex = (r"w \odot ((1 - t) x + l \log(1 + e^{-x}))",
+           r"gy \odot w \odot (\sigma(x) - t)")
 
     def __init__(self, t, w, pos_weight, reduction):
         super().__init__()
         self.t, self.w, self.pos_weight, self.reduction = t, w, pos_weight, reduction
+
+    def code(self, x):
+        l = "(1 + (pos_weight - 1) * t)"
+        forward = (f"y = w * ((1 - t) * x + {l} * (np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))))"
+                   + _REDUCE_CODE[self.reduction].format("y", "y.mean()"))
+        mean = " / x.size" if self.reduction == "mean" else ""
+        if np.all(self.pos_weight == 1):  # the everyday case: sigmoid(x) - t
+            return forward, f"gy * w * (1 / (1 + np.exp(-x)) - t){mean}"
+        return forward, f"gy * w * ((1 - t) - {l} * (1 - 1 / (1 + np.exp(-x)))){mean}"
 
     def forward(self, x):
         softplus_neg = np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))  # log(1 + e^-x), stably

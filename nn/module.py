@@ -185,6 +185,13 @@ class Module:
         ``nn.load``; None when it cannot be rebuilt that way (the default for your own Modules)."""
         return None
 
+    # ---- PyTorch ---------------------------------------------------------------------------
+    def to_torch(self):
+        """The same model as a torch.nn module (Sequential of Linear and activations), with
+        copies of the weights in their dtype; `nn.from_torch` goes back. Needs PyTorch."""
+        from .pytorch import module_to_torch
+        return module_to_torch(self)
+
     # ---- display -------------------------------------------------------------------------
     def extra_repr(self):
         """The text between the parentheses of this module's one-line repr."""

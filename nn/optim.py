@@ -327,6 +327,20 @@ class Adagrad(Optimizer):
         p.add_(np.divide(g, std, out=std), alpha=-lr)
 
 
+def to_torch(optimizer, params):
+    """The same optimizer in torch.optim for `params` (a converted model's parameters, in order,
+    e.g. `model.to_torch().parameters()`), with its settings and state: training goes on there
+    exactly as it would have here. Needs PyTorch."""
+    from .pytorch import optimizer_to_torch
+    return optimizer_to_torch(optimizer, params)
+
+
+def from_torch(optimizer, params):
+    """The reverse of `to_torch`: a torch.optim optimizer continued here for `params`."""
+    from .pytorch import optimizer_from_torch
+    return optimizer_from_torch(optimizer, params)
+
+
 # ---- learning-rate schedules -------------------------------------------------------------------
 class _Schedule:
     """What every learning-rate schedule shares: the last rates, and its state as a dict."""

@@ -29,16 +29,15 @@ METRICS = {"accuracy": F.accuracy}
 
 
 # ----------------------------------------------------------------------------------------------
-# Progress bars: tqdm when it is installed (tqdm.auto picks the notebook widget in Jupyter);
-# otherwise a text bar that shows the same things (count, elapsed time, the numbers), so the main
-# job needs nothing beyond NumPy and says the same with or without the extras.
+# Progress bars: in a terminal tqdm when it is installed, otherwise a text bar that shows the same
+# things (count, elapsed time, the numbers), so the main job needs nothing beyond NumPy and says
+# the same with or without the extras; in Jupyter a text bar that updates one output in place.
 
 def _clock(seconds):
     """Elapsed time as tqdm writes it: 00:04, 12:30, 1:02:03."""
     minutes, seconds = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes:02d}:{seconds:02d}"
-
 
 class _TextBar:
     """`desc: 100%|#####| 430/430 [00:04, train_loss=0.05 ...]`, redrawn in place on a terminal;
@@ -85,9 +84,47 @@ class _TextBar:
         self.file.flush()
 
 
-def _progress(total, desc, enabled, unit="it"):
+class _NotebookBar(_TextBar):
+    """In Jupyter: the same text bar, as one output that updates in place (a display id), so a
+    saved notebook keeps each epoch's last state ("469/469 ... 3.2 s"), readable anywhere,
+    instead of a widget that other viewers show frozen at 0%."""
+
+    def __init__(self, total, desc, units="batches"):
+        from IPython.display import display
+        super().__init__(total, desc)
+        self._start, self.units = time.monotonic(), units
+        self.live = False  # it draws into its output, never into a file
+        self._handle = display({"text/plain": self._text()}, raw=True, display_id=True)
+
+    def _text(self, seconds=None):
+        done = int(30 * self.n / max(self.total or 1, 1))
+        total = f"/{self.total}" if self.total else ""
+        took = f" ({seconds:.1f} s)" if seconds is not None else ""
+        return (f"{self.desc}: [{'#' * done}{'.' * (30 - done)}] {self.n}{total} {self.units} "
+                f"{self.postfix}{took}").rstrip()
+
+    def update(self, n=1):
+        self.n += n
+        now = time.monotonic()
+        if now - self._last > 0.5:
+            self._last = now
+            self._handle.update({"text/plain": self._text()}, raw=True)
+
+    def close(self):
+        self._handle.update({"text/plain": self._text(time.monotonic() - self._start)}, raw=True)
+
+
+def _in_notebook():
+    shell = sys.modules.get("IPython") and sys.modules["IPython"].get_ipython()
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def _progress(total, desc, enabled, unit="batch"):
+    """A bar counting `unit`s ("batch" or "epoch"), or None when progress is off."""
     if not enabled or os.environ.get("TQDM_DISABLE", "0").lower() not in ("", "0", "false"):
         return None
+    if _in_notebook():
+        return _NotebookBar(total, desc, {"batch": "batches", "epoch": "epochs"}[unit])
     try:
         from tqdm.auto import tqdm
     except ImportError:

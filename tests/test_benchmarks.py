@@ -24,6 +24,8 @@ RUNS = {
                        "check: passes on the true gradients, fails on a ReLU backward"),
     "mnist_mlp": (["mnist_mlp.py", "--subset", "512", "--reps", "1", "--arch", "784-128-10"],
                   "agreement check passed"),
+    "compare_gradients": (["compare_gradients.py", "--reps", "1", "--batch", "8", "--arch",
+                           "784-32-10", "--params-only"], "reports checked"),
     "memory": (["memory.py", "--subset", "256", "--steps", "20", "--arch", "784-128-10",
                 "--opt", "adam"],
                "growth from step 2 to step 20"),

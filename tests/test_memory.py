@@ -21,6 +21,7 @@ import autograd as ag
 import nn
 import nn.functional as F
 from autograd import Tensor
+from autograd.freed import SMALL
 from autograd.graph import backward_order
 
 
@@ -96,22 +97,41 @@ def _live_ops(op_ids):
     return [o for o in gc.get_objects() if isinstance(o, ag.Op) and id(o) in op_ids]
 
 
-def test_every_intermediate_tensor_and_op_is_freed_right_after_backward():
+def _big(tensors):
+    """The probes of intermediates too big for the record backward leaves (autograd/freed.py)."""
+    return [r for r in tensors if r() is not None and np.size(r().data if isinstance(r(), Tensor)
+                                                            else r()) > SMALL]
+
+
+def test_every_big_intermediate_is_freed_right_after_backward():
     with collector_off():
         params, loss, tensors, op_ids = _build()
         assert len(op_ids) > 15  # the graph really is non-trivial
         assert all(r() is not None for r in tensors) and len(_live_ops(op_ids)) == len(op_ids)
+        big = _big(tensors)
+        assert len(big) > 10
         loss.backward()
-        assert [r for r in tensors if r() is not None] == []
-        assert _live_ops(op_ids) == []
+        assert [r for r in big if r() is not None] == []
         assert loss.grad_fn.inputs is None  # the output keeps its own op, emptied
         assert all(p.grad is not None for p in params)
+
+
+def test_what_backward_leaves_for_drawing_goes_with_the_output():
+    with collector_off():
+        params, loss, tensors, op_ids = _build()
+        loss.backward()
+        del loss  # the record of small tensors and ops hangs off the output, and no longer
+        assert [r for r in tensors if r() is not None] == []
+        assert _live_ops(op_ids) == []
 
 
 def test_grad_frees_the_graph_like_backward():
     with collector_off():
         params, loss, tensors, op_ids = _build()
+        big = _big(tensors)
         ag.grad(loss, params)
+        assert [r for r in big if r() is not None] == []
+        del loss
         assert [r for r in tensors if r() is not None] == []
         assert _live_ops(op_ids) == []
 

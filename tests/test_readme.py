@@ -19,5 +19,14 @@ def test_the_readme_python_examples_run_and_diagnose_the_missing_mean():
         exec(block, namespace)
     report = namespace["report"]
     assert report.first_mismatch == "z"
-    assert [row.diagnosis for row in report.rows] == ["scaled"] * 3
+    assert [row.diagnosis for row in report.rows] == ["scaled", "scaled", "wrong"]
     assert report["z"].scale == pytest.approx(5)
+
+
+def test_the_readme_checking_example_explains_the_missing_square():
+    namespace = {}
+    for block in re.findall(r"```python\n(.*?)```", README.read_text(), re.S):
+        exec(block, namespace)
+    row = namespace["report"]["W1"]
+    assert row.cause == "local_derivative" and row.op == "np.tanh"
+    assert "1 - a where 1 - a**2 belongs" in row.explanation and "sum vs mean" in row.explanation

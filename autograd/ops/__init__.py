@@ -11,7 +11,7 @@ from .elementwise import (Abs, Add, AsType, Clip, Cos, Divide, Exp, Log, Maximum
                           Multiply, Negative, Power, Sin, Sqrt, Subtract, Tanh, Where)
 from .linalg import Linear, Matmul
 from .reduce import Max, Min, Sum, normalize_axis
-from .shape import BroadcastTo, Concatenate, GetItem, Reshape, Stack, Transpose
+from .shape import BroadcastTo, Concatenate, GetItem, Reshape, SetItem, Stack, Transpose
 
 
 def _operand(x):
@@ -173,14 +173,28 @@ def stack(tensors, axis=0):
     return Stack(axis)(*[_operand(t) for t in tensors])
 
 
-def getitem(x, index):
+def index_array(index):
+    """An index as NumPy takes it: Tensors by their values, a list as an array. A tuple comes back
+    as the same object when nothing in it changes (autograd/inplace.py relies on that)."""
     if isinstance(index, tuple):
-        index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        if any(isinstance(i, Tensor) for i in index):
+            index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
     elif isinstance(index, Tensor):
         index = index.data
     elif isinstance(index, list):
         index = np.asarray(index)
-    return GetItem(index)(_tensor(x))
+    return index
+
+
+def getitem(x, index):
+    return GetItem(index_array(index))(_tensor(x))
+
+
+def setitem(x, index, value):
+    """A copy of x with `copy[index] = value` (NumPy's rules: value broadcast and cast to x's
+    dtype; with a repeated integer index, the last write wins). `x[index] = value` on a tensor in
+    a graph records this op and makes x stand for the result."""
+    return SetItem(index_array(index))(_tensor(x), _operand(value))
 
 
 # -- linear algebra -----------------------------------------------------------------------------

@@ -7,12 +7,15 @@ last): a softmax over a whole batch matrix cannot be written by accident.
 import numpy as np
 
 from ..graph import Op
-from .reduce import normalize_axis
+from .reduce import axis_code, normalize_axis
 
 
 class Sigmoid(Op):
     __slots__ = ()
     uses_output = True
+    code = "1 / (1 + np.exp(-x))", "gy * y * (1 - y)"
+    tex = r"\sigma(x)", r"gy \odot y \odot (1 - y)"
+    symbol = "h"
 
     def forward(self, x):
         # exp(-log(1 + exp(-x))): never overflows, for x = -1000 as well as x = 1000
@@ -24,6 +27,9 @@ class Sigmoid(Op):
 
 class ReLU(Op):
     __slots__ = ()
+    code = "np.maximum(x, 0)", "gy * (x > 0)"
+    tex = r"\max(x, 0)", r"gy \odot [x > 0]"
+    symbol = "h"
 
     def forward(self, x):
         return np.maximum(x, 0)
@@ -34,6 +40,9 @@ class ReLU(Op):
 
 class LeakyReLU(Op):
     __slots__ = ("slope",)
+    code = "np.where(x > 0, x, slope * x)", "gy * np.where(x > 0, 1.0, slope)"
+    tex = r"\max(x, slope\, x)", r"gy \odot (slope + (1 - slope) [x > 0])"
+    symbol = "h"
 
     def __init__(self, slope=0.01):
         self.slope = slope
@@ -43,6 +52,11 @@ class LeakyReLU(Op):
 
     def backward(self, gy, y, x):
         return gy * np.where(np.asarray(x > 0), 1.0, self.slope).astype(gy.dtype)
+
+
+def _axes_tex(axis):
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    return r"\text{axis } " + ", ".join(str(a) for a in axes) if axes else ""
 
 
 def softmax_axis(axis, ndim, fn):
@@ -58,9 +72,24 @@ def softmax_axis(axis, ndim, fn):
     return axes[0] if axes else ()
 
 
+def _along(axis):
+    """The keyword arguments of a reduction along a softmax's axis, as written in code."""
+    return f"axis={axis_code(axis)}, keepdims=True"
+
+
 class Softmax(Op):
     __slots__ = ("axis",)
     uses_output = True
+    symbol = "p"
+
+    def code(self, x):
+        a = _along(self.axis)
+        return (f"y = np.exp(x - x.max({a})); y = y / y.sum({a})",
+                f"y * (gy - (gy * y).sum({a}))")
+
+    def tex(self, x):
+        return (r"\operatorname{softmax}(x)",
+                r"y \odot \left(gy - \textstyle\sum_{%s} gy \odot y\right)" % _axes_tex(self.axis))
 
     def __init__(self, axis=-1):
         self.axis = axis
@@ -77,6 +106,16 @@ class Softmax(Op):
 class LogSoftmax(Op):
     __slots__ = ("axis",)
     uses_output = True
+    symbol = "logp"
+
+    def code(self, x):
+        a = _along(self.axis)
+        return (f"y = x - x.max({a}); y = y - np.log(np.exp(y).sum({a}))",
+                f"gy - np.exp(y) * gy.sum({a})")
+
+    def tex(self, x):
+        return (r"\log \operatorname{softmax}(x)",
+                r"gy - e^{y} \textstyle\sum_{%s} gy" % _axes_tex(self.axis))
 
     def __init__(self, axis=-1):
         self.axis = axis
@@ -94,6 +133,18 @@ class LogSumExp(Op):
 
     __slots__ = ("axis", "keepdims")
     uses_output = True
+
+    def code(self, x):
+        a = _along(self.axis)
+        forward = f"y = x.max({a}); y = np.log(np.exp(x - y).sum({a})) + y"
+        if self.keepdims:
+            return forward, "gy * np.exp(x - y)"
+        ax = axis_code(self.axis)
+        return (forward + f"; y = y.squeeze(axis={ax})",
+                f"np.expand_dims(gy, {ax}) * np.exp(x - np.expand_dims(y, {ax}))")
+
+    def tex(self, x):
+        return r"\log \textstyle\sum_{%s} e^{x}" % _axes_tex(self.axis), r"gy \odot e^{x - y}"
 
     def __init__(self, axis=-1, keepdims=False):
         self.axis, self.keepdims = axis, keepdims

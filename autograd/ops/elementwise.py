@@ -12,6 +12,8 @@ from ..graph import Op
 
 class Add(Op):
     __slots__ = ()
+    code = "a + b", ("gy", "gy")
+    tex = "a + b", ("gy", "gy")
 
     def forward(self, a, b):
         return a + b
@@ -22,6 +24,8 @@ class Add(Op):
 
 class Subtract(Op):
     __slots__ = ()
+    code = "a - b", ("gy", "-gy")
+    tex = "a - b", ("gy", "-gy")
 
     def forward(self, a, b):
         return a - b
@@ -32,6 +36,8 @@ class Subtract(Op):
 
 class Multiply(Op):
     __slots__ = ()
+    code = "a * b", ("gy * b", "gy * a")
+    tex = r"a \odot b", (r"gy \odot b", r"gy \odot a")
 
     def forward(self, a, b):
         return a * b
@@ -42,6 +48,8 @@ class Multiply(Op):
 
 class Divide(Op):
     __slots__ = ()
+    code = "a / b", ("gy / b", "-gy * a / b**2")
+    tex = r"\frac{a}{b}", (r"\frac{gy}{b}", r"-\frac{gy \odot a}{b^2}")
 
     def forward(self, a, b):
         return a / b
@@ -53,6 +61,18 @@ class Divide(Op):
 
 class Power(Op):
     __slots__ = ()
+
+    def code(self, a, b):
+        if np.ndim(b) == 0 and not self.needs(1):  # a constant exponent, written out
+            b = np.asarray(b).item()
+            ga = "gy * 0" if b == 0 else "gy" if b == 1 else f"gy * {b} * a" + _power(b - 1)
+            return "a" + _power(b), ga
+        # log(a) only where a > 0 (0 elsewhere, as backward): written out only where needed
+        log_a = "np.log(a)" if np.all(np.asarray(a) > 0) else "np.log(np.where(a > 0, a, 1))"
+        return "a**b", ("gy * b * a**(b - 1)", f"gy * y * {log_a}")
+
+    def tex(self, a, b):
+        return "a^{b}", (r"gy \odot b\, a^{b - 1}", r"gy \odot y \odot \log(a)")
 
     def forward(self, a, b):
         return a ** b
@@ -74,8 +94,18 @@ class Power(Op):
         return ga, gb
 
 
+def _power(p):
+    """'**p' as written after a base: nothing for 1, '**2', '**(-1)' ..."""
+    if p == 1:
+        return ""
+    text = repr(int(p)) if float(p).is_integer() else repr(p)
+    return f"**{text}" if p > 0 else f"**({text})"
+
+
 class Negative(Op):
     __slots__ = ()
+    code = "-x", "-gy"
+    tex = "-x", "-gy"
 
     def forward(self, x):
         return -x
@@ -87,6 +117,9 @@ class Negative(Op):
 class Exp(Op):
     __slots__ = ()
     uses_output = True
+    code = "np.exp(x)", "gy * y"
+    tex = "e^{x}", r"gy \odot y"
+    symbol = "e"
 
     def forward(self, x):
         return np.exp(x)
@@ -97,6 +130,8 @@ class Exp(Op):
 
 class Log(Op):
     __slots__ = ()
+    code = "np.log(x)", "gy / x"
+    tex = r"\log(x)", r"\frac{gy}{x}"
 
     def forward(self, x):
         return np.log(x)
@@ -108,6 +143,8 @@ class Log(Op):
 class Sqrt(Op):
     __slots__ = ()
     uses_output = True
+    code = "np.sqrt(x)", "gy / (2 * y)"
+    tex = r"\sqrt{x}", r"\frac{gy}{2 y}"
 
     def forward(self, x):
         return np.sqrt(x)
@@ -118,6 +155,8 @@ class Sqrt(Op):
 
 class Abs(Op):
     __slots__ = ()
+    code = "np.abs(x)", "gy * np.sign(x)"
+    tex = "|x|", r"gy \odot \operatorname{sign}(x)"
 
     def forward(self, x):
         return np.abs(x)
@@ -128,6 +167,8 @@ class Abs(Op):
 
 class Sin(Op):
     __slots__ = ()
+    code = "np.sin(x)", "gy * np.cos(x)"
+    tex = r"\sin(x)", r"gy \odot \cos(x)"
 
     def forward(self, x):
         return np.sin(x)
@@ -138,6 +179,8 @@ class Sin(Op):
 
 class Cos(Op):
     __slots__ = ()
+    code = "np.cos(x)", "-gy * np.sin(x)"
+    tex = r"\cos(x)", r"-gy \odot \sin(x)"
 
     def forward(self, x):
         return np.cos(x)
@@ -149,6 +192,9 @@ class Cos(Op):
 class Tanh(Op):
     __slots__ = ()
     uses_output = True
+    code = "np.tanh(x)", "gy * (1 - y**2)"
+    tex = r"\tanh(x)", r"gy \odot (1 - y^2)"
+    symbol = "h"
 
     def forward(self, x):
         return np.tanh(x)
@@ -161,6 +207,14 @@ class Maximum(Op):
     """Elementwise maximum; at ties each side gets half the gradient (PyTorch's convention)."""
 
     __slots__ = ()
+    compare = ">"
+
+    def code(self, a, b):
+        return f"np.{type(self).__name__.lower()}(a, b)", _share_code(a, b, self.compare)
+
+    def tex(self, a, b):
+        name, c = r"\max" if self.compare == ">" else r"\min", self.compare
+        return name + "(a, b)", (f"gy \\odot [a {c} b]", f"gy \\odot [b {c} a]")
 
     def forward(self, a, b):
         return np.maximum(a, b)
@@ -172,6 +226,8 @@ class Maximum(Op):
 
 class Minimum(Op):
     __slots__ = ()
+    compare = "<"
+    code, tex = Maximum.code, Maximum.tex
 
     def forward(self, a, b):
         return np.minimum(a, b)
@@ -181,10 +237,21 @@ class Minimum(Op):
         return (gy * share if self.needs(0) else None), (gy * (1 - share) if self.needs(1) else None)
 
 
+def _share_code(a, b, c):
+    """Each side's gradient for maximum (c '>') or minimum ('<'): the side that won; with ties,
+    each side gets half there, which the code writes out only where ties occur."""
+    if np.any(np.asarray(a == b)):
+        return (f"gy * ((a {c} b) + 0.5 * (a == b))", f"gy * ((b {c} a) + 0.5 * (a == b))")
+    return f"gy * (a {c} b)", f"gy * (b {c} a)"
+
+
 class Where(Op):
     """where(cond, a, b); `cond` is a constant mask, the gradient goes to the chosen side."""
 
     __slots__ = ("cond",)
+    code = "np.where(cond, a, b)", ("np.where(cond, gy, 0)", "np.where(cond, 0, gy)")
+    tex = (r"\operatorname{where}(cond, a, b)",
+           (r"[cond] \odot gy", r"(1 - [cond]) \odot gy"))
 
     def __init__(self, cond):
         self.cond = cond
@@ -205,6 +272,14 @@ class Clip(Op):
     def __init__(self, lo, hi):
         self.lo, self.hi = lo, hi
 
+    def code(self, x):
+        inside = " & ".join(t for t, v in (("(x >= lo)", self.lo), ("(x <= hi)", self.hi))
+                            if v is not None) or "np.ones_like(x, dtype=bool)"
+        return "np.clip(x, lo, hi)", f"gy * ({inside})"
+
+    def tex(self, x):
+        return r"\operatorname{clip}(x, lo, hi)", r"gy \odot [lo \le x \le hi]"
+
     def forward(self, x):
         return np.clip(x, self.lo, self.hi)
 
@@ -219,6 +294,10 @@ class Clip(Op):
 
 class AsType(Op):
     __slots__ = ("dtype",)
+    tex = "x", "gy"
+
+    def code(self, x):
+        return f"x.astype(np.{self.dtype})", f"gy.astype(np.{np.asarray(x).dtype})"
 
     def __init__(self, dtype):
         self.dtype = np.dtype(dtype)

@@ -15,6 +15,26 @@ class Matmul(Op):
     of a broadcast operand back to its shape)."""
 
     __slots__ = ()
+    symbol = "z"
+
+    def code(self, a, b):
+        na, nb = np.ndim(a), np.ndim(b)
+        if na == 1 and nb == 1:
+            return "a @ b", ("gy * b", "gy * a")
+        if na <= 2 and nb <= 2:
+            return "a @ b", ("np.outer(gy, b)" if nb == 1 else "gy @ b.T",
+                             "np.outer(a, gy)" if na == 1 else "a.T @ gy")
+        # batches of matrices (a vector operand gets its dropped axis back first)
+        a2 = "a[None, :]" if na == 1 else "a"
+        b2 = "b[:, None]" if nb == 1 else "b"
+        g2 = "gy[..., None, :]" if na == 1 else "gy[..., :, None]" if nb == 1 else "gy"
+        ga, gb = f"{g2} @ np.swapaxes({b2}, -1, -2)", f"np.swapaxes({a2}, -1, -2) @ {g2}"
+        ga = f"({ga})[..., 0, :]" if na == 1 else ga
+        gb = f"({gb})[..., 0]" if nb == 1 else gb
+        return "a @ b", (ga, gb)
+
+    def tex(self, a, b):
+        return "a b", (r"gy\, b^\top", r"a^\top gy")
 
     def forward(self, a, b):
         return np.matmul(a, b)
@@ -45,6 +65,17 @@ class Linear(Op):
     bias is added into the product's buffer instead of a new array."""
 
     __slots__ = ()
+    symbol = "z"
+
+    def code(self, x, W, b=None):
+        gW = "gy.T @ x" if np.ndim(x) == 2 else \
+            "gy.reshape(-1, gy.shape[-1]).T @ x.reshape(-1, x.shape[-1])"
+        return ("x @ W.T" + ("" if b is None else " + b"),
+                ("gy @ W", gW) + (() if b is None else ("gy",)))
+
+    def tex(self, x, W, b=None):
+        return (r"x W^\top" + ("" if b is None else " + b"),
+                (r"gy\, W", r"gy^\top x") + (() if b is None else ("gy",)))
 
     def forward(self, x, W, b=None):
         y = np.matmul(x, W.T)

@@ -24,6 +24,23 @@ def normalize_axis(axis, ndim):
     return tuple(sorted(out))
 
 
+def axis_code(axis):
+    """An axis tuple as code: `0` for (0,), `(0, 1)` for several."""
+    return str(axis[0]) if isinstance(axis, tuple) and len(axis) == 1 else str(axis)
+
+
+def _reduce_code(method, axis, ndim, keepdims):
+    """`x.sum()`, `x.sum(axis=0)`, `x.max(axis=1, keepdims=True)` ..."""
+    if keepdims:
+        return f"x.{method}(axis={axis_code(axis)}, keepdims=True)"
+    return f"x.{method}()" if len(axis) == ndim else f"x.{method}(axis={axis_code(axis)})"
+
+
+def _spread_code(g, axis, ndim, keepdims):
+    """Code for a reduced value `g` given its reduced axes back, to broadcast against x."""
+    return g if keepdims or len(axis) == ndim else f"np.expand_dims({g}, {axis_code(axis)})"
+
+
 def _expand_like(g, shape, axes, keepdims):
     """Give a reduced gradient its reduced axes back, as size 1, so it broadcasts over `shape`."""
     if not keepdims:
@@ -31,13 +48,26 @@ def _expand_like(g, shape, axes, keepdims):
     return g
 
 
+def _axes_tex(axis, ndim):
+    return "" if len(axis) == ndim else r"\text{axis } " + ", ".join(map(str, axis))
+
+
 class Sum(Op):
     """Sum over `axis`: a tuple of axes, as normalize_axis gives."""
 
     __slots__ = ("axis", "keepdims")
+    symbol = "s"
 
     def __init__(self, axis, keepdims=False):
         self.axis, self.keepdims = axis, keepdims
+
+    def code(self, x):
+        n, k = np.ndim(x), self.keepdims
+        return (_reduce_code("sum", self.axis, n, k),
+                f"np.broadcast_to({_spread_code('gy', self.axis, n, k)}, x.shape)")
+
+    def tex(self, x):
+        return r"\textstyle\sum_{%s} x" % _axes_tex(self.axis, np.ndim(x)), r"\mathbf{1}\, gy"
 
     def forward(self, x):
         return np.sum(x, axis=self.axis, keepdims=self.keepdims)
@@ -55,6 +85,17 @@ class Max(Op):
 
     def __init__(self, axis, keepdims=False):
         self.axis, self.keepdims = axis, keepdims
+
+    def code(self, x):
+        n, k, ax = np.ndim(x), self.keepdims, self.axis
+        hit = f"(x == {_spread_code('y', ax, n, k)})"
+        return (_reduce_code(type(self).__name__.lower(), ax, n, k),
+                f"{_spread_code('gy', ax, n, k)} * {hit} / {hit}.sum(axis={axis_code(ax)}, "
+                "keepdims=True)")
+
+    def tex(self, x):
+        return (r"\%s_{%s} x" % (type(self).__name__.lower(), _axes_tex(self.axis, np.ndim(x))),
+                r"gy \odot [x = y] / \#\{x = y\}")
 
     def forward(self, x):
         return np.max(x, axis=self.axis, keepdims=self.keepdims)

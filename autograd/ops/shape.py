@@ -8,6 +8,8 @@ from ..tensor import Tensor
 
 class Reshape(Op):
     __slots__ = ("shape",)
+    code = "x.reshape(shape)", "gy.reshape(x.shape)"
+    tex = "x", "gy"
 
     def __init__(self, shape):
         self.shape = shape
@@ -21,9 +23,17 @@ class Reshape(Op):
 
 class Transpose(Op):
     __slots__ = ("axes",)
+    tex = r"x^\top", r"gy^\top"
 
     def __init__(self, axes=None):
         self.axes = axes
+
+    def code(self, x):
+        if self.axes is None or list(self.axes) == list(range(np.ndim(x)))[::-1]:
+            return "x.T", "gy.T"
+        ndim = len(self.axes)
+        back = tuple(int(i) for i in np.argsort([a % ndim for a in self.axes]))
+        return "x.transpose(axes)", f"gy.transpose({back})"
 
     def forward(self, x):
         return np.transpose(x, self.axes)
@@ -37,6 +47,8 @@ class Transpose(Op):
 
 class BroadcastTo(Op):
     __slots__ = ("shape",)
+    code = "np.broadcast_to(x, shape)", "gy"  # derive writes the sum back to x's shape
+    tex = "x", "gy"
 
     def __init__(self, shape):
         self.shape = shape
@@ -60,9 +72,14 @@ class GetItem(Op):
     then add up (scatter-add)."""
 
     __slots__ = ("index",)
+    tex = "x[index]", r"\operatorname{scatter}_{[index]}(gy)"
 
     def __init__(self, index):
         self.index = index
+
+    def code(self, x):
+        put = "gx[index] = gy" if _plain_index(self.index) else "np.add.at(gx, index, gy)"
+        return "x[index]", "gx = np.zeros_like(x); " + put
 
     def forward(self, x):
         return x[self.index]
@@ -74,6 +91,53 @@ class GetItem(Op):
 
     def params(self):
         return {"index": _show_index(self.index)}
+
+
+class SetItem(Op):
+    """x with x[index] = v, by NumPy's rules (v broadcast to x[index] and cast to x's dtype), as
+    a new array. Where an integer-array index names a position twice, NumPy keeps the last write,
+    so only that value gets the position's gradient; the old x gets none where it was overwritten.
+
+    `copy=False` writes into x's own array instead: autograd/inplace.py passes it when nothing
+    else can see that array (see `shared` there).
+    """
+
+    __slots__ = ("index", "copy")
+
+    def __init__(self, index, copy=True):
+        self.index, self.copy = index, copy
+
+    def forward(self, x, v):
+        y = x.copy() if self.copy else x
+        y[self.index] = v
+        return y
+
+    def backward(self, gy, y, x, v):
+        gx = gv = None
+        if self.needs(0):
+            if isinstance(gy, Tensor):  # create_graph: zeroing must be recorded too
+                gx = SetItem(self.index)(gy, 0)
+            else:
+                gx = gy.copy()
+                gx[self.index] = 0
+        if self.needs(1):
+            gv = gy[self.index]  # the engine sums it over v's broadcasting
+            if not _plain_index(self.index):
+                gv = gv * _kept(self.index, np.shape(x))
+        return gx, gv
+
+    def params(self):
+        return {"index": _show_index(self.index)}
+
+
+def _kept(index, shape):
+    """For each value that x[index] = v writes, whether it is the one NumPy keeps (False where a
+    later value went to the same position). Found by making NumPy do the same writes with tags."""
+    tags = np.full(shape, -1, dtype=np.intp)
+    written = tags[index].shape
+    order = np.arange(int(np.prod(written)), dtype=np.intp).reshape(written)
+    tags[index] = order
+    return tags[index] == order
 
 
 def _scatter_add(g, index, shape):
@@ -90,6 +154,8 @@ class ScatterAdd(Op):
     of indexing can themselves be differentiated."""
 
     __slots__ = ("index", "shape")
+    code = "y = np.zeros(shape, dtype=g.dtype); np.add.at(y, index, g)", "gy[index]"
+    tex = r"\operatorname{scatter}_{[index]}(g)", "gy[index]"
 
     def __init__(self, index, shape):
         self.index, self.shape = index, shape
@@ -118,11 +184,32 @@ def _show_index(index):
     return "[" + ", ".join(shown) + "]"
 
 
+def _parts(xs):
+    return ", ".join(f"x{i}" for i in range(len(xs)))
+
+
+def _take(gy_ndim, axis, what):
+    """Code for gy[:, :, what] with `what` on `axis`."""
+    return "gy[" + ":, " * (axis % gy_ndim) + what + "]"
+
+
 class Concatenate(Op):
     __slots__ = ("axis",)
 
     def __init__(self, axis=0):
         self.axis = axis
+
+    def code(self, *xs):
+        ndim, grads, start = np.ndim(xs[0]), [], 0
+        for x in xs:
+            stop = start + np.shape(x)[self.axis % ndim]
+            grads.append(_take(ndim, self.axis, f"{start}:{stop}"))
+            start = stop
+        return f"np.concatenate([{_parts(xs)}], axis={self.axis})", tuple(grads)
+
+    def tex(self, *xs):
+        return (r"\operatorname{concat}(" + _parts(xs) + ")",
+                tuple(r"gy_{[%d]}" % i for i in range(len(xs))))
 
     def forward(self, *xs):
         return np.concatenate(xs, axis=self.axis)
@@ -142,6 +229,15 @@ class Stack(Op):
 
     def __init__(self, axis=0):
         self.axis = axis
+
+    def code(self, *xs):
+        ndim = np.ndim(xs[0]) + 1
+        return (f"np.stack([{_parts(xs)}], axis={self.axis})",
+                tuple(_take(ndim, self.axis, str(i)) for i in range(len(xs))))
+
+    def tex(self, *xs):
+        return (r"\operatorname{stack}(" + _parts(xs) + ")",
+                tuple(r"gy_{[%d]}" % i for i in range(len(xs))))
 
     def forward(self, *xs):
         return np.stack(xs, axis=self.axis)

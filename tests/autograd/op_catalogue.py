@@ -196,3 +196,47 @@ ALONG_AXIS = [
     AlongAxis("log_softmax", ag.log_softmax, lambda x, axis: x.log_softmax(dim=axis),
               lambda x, axis: np.log(_softmax_reference(x, axis))),
 ]
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """`x[index] = v` and its kin, on a tensor in a graph. `ours(x, index, v)`, `theirs` (the same
+    on torch tensors) and `reference` (NumPy) leave x alone and return the result. `index` is any
+    NumPy index into x; v broadcasts to x[index]. Where an integer-array index repeats a position,
+    NumPy keeps the last write, while PyTorch leaves the order of writes unspecified: compare with
+    PyTorch only on indices without repeats."""
+
+    name: str
+    ours: object       # (Tensor, index, Tensor) -> Tensor
+    theirs: object     # (torch.Tensor, index, torch.Tensor) -> torch.Tensor
+    reference: object  # (ndarray, index, ndarray) -> ndarray
+
+
+def _assigning(add):
+    def change(y, index, v):  # y: a copy, in whichever library
+        if add:
+            y[index] += v
+        else:
+            y[index] = v
+        return y
+
+    def ours(x, index, v):
+        return change(x * 1, index, v)  # x * 1: not a leaf, so it may be assigned into
+
+    def theirs(x, index, v):
+        torch = _torch()
+        parts = index if isinstance(index, tuple) else (index,)
+        parts = tuple(torch.from_numpy(p) if isinstance(p, np.ndarray) else p for p in parts)
+        return change(x.clone(), parts if isinstance(index, tuple) else parts[0], v)
+
+    def reference(x, index, v):
+        return change(np.array(x, copy=True), index, v)
+
+    return ours, theirs, reference
+
+
+ASSIGNMENTS = [
+    Assignment("setitem", *_assigning(add=False)),
+    Assignment("setitem_add", *_assigning(add=True)),
+    Assignment("setitem_function", ag.setitem, _assigning(add=False)[1], _assigning(add=False)[2]),
+]

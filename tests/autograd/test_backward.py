@@ -283,13 +283,14 @@ def test_retain_graph_keeps_each_ops_inputs():
 
 
 def _graph_with_probes():
-    """A small MLP-like graph; weak references to every intermediate tensor and its values."""
-    x = Tensor(np.ones((4, 3)))
+    """A small MLP-like graph; weak references to every intermediate tensor and its values. They
+    are bigger than what backward keeps to draw the graph after it (autograd/freed.py)."""
+    x = Tensor(np.ones((40, 3)))
     W = Tensor(np.full((2, 3), 0.1), requires_grad=True)
     h = ag.linear(x, W)
     a = ag.tanh(h)
     p = ag.softmax(a, axis=1)
-    loss = -ag.log(p[np.arange(4), np.array([0, 1, 0, 1])]).mean()
+    loss = -ag.log(p[np.arange(40), np.arange(40) % 2]).mean()
     probes = [weakref.ref(t) for t in (h, a, p)] + [weakref.ref(t.data) for t in (h, a, p)]
     return W, loss, probes
 
@@ -303,6 +304,23 @@ def test_intermediates_are_freed_right_after_backward_without_the_garbage_collec
         loss.backward()
         assert [p() is None for p in probes] == [True] * len(probes)
         assert W.grad is not None
+    finally:
+        gc.enable()
+
+
+def test_the_small_record_backward_leaves_goes_with_the_output_without_the_garbage_collector():
+    gc.collect()
+    gc.disable()
+    try:
+        x = Tensor([1.0, 2.0], requires_grad=True)
+        h = x * 3.0
+        probes = [weakref.ref(h), weakref.ref(h.data)]
+        loss = (h.tanh() * 2.0).sum()
+        del h
+        loss.backward()
+        assert all(p() is not None for p in probes)  # small: kept, for draw(loss)
+        del loss
+        assert all(p() is None for p in probes)  # no reference cycle holds them
     finally:
         gc.enable()
 

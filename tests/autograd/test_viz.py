@@ -278,11 +278,73 @@ def test_draw_after_backward_with_retain_graph_shows_the_grads():
     assert f"grad {t['w1'].grad.item():.4g}" in source
 
 
-def test_drawing_a_graph_freed_by_backward_explains_retain_graph():
+@needs_dot
+def test_draw_after_backward_shows_every_tensor_with_its_value_and_gradient():
+    o, t = neuron()
+    before = Picture(viz.draw(o))
+    o.backward()
+    pic = Picture(viz.draw(o))
+    assert len(pic.nodes) == len(before.nodes) and len(pic.edges) == len(before.edges)
+    assert pic.tensor("w1").texts[:4] == ["w1", "scalar float64", "-3", "grad 1"]
+    # intermediates too: what backward computed for them (do/dn = 1 - tanh(n)^2 = 0.5)
+    assert pic.tensor("n").texts[2:] == ["0.8814", "grad 0.5"]
+    assert pic.tensor("o").texts[2:] == ["0.7071", "grad 1"]
+    assert pic.tensor("x1").texts[2:] == ["2"]  # needs no gradient, gets none
+
+
+def test_draw_after_backward_says_which_big_tensors_values_were_freed():
+    x = Tensor(np.arange(40.0).reshape(8, 5), name="x")
+    W = Tensor(np.ones((5, 3)), requires_grad=True, name="W")
+    h = (x @ W).tanh()
+    h.name = "h"
+    loss = (h * h).mean()
+    del h  # nobody keeps the big intermediate: backward lets it go
+    loss.backward()
+    source = viz.draw(loss).source
+    assert "<B>h</B>" in source and "values freed by backward()" in source
+    assert 'STYLE="dashed"' in source and "(draw before it to see them)" in source
+    assert "<B>W</B>" in source and "grad [" not in source.split("<B>W</B>")[1].split("</TABLE>")[0]
+
+
+def test_backward_keeps_no_big_intermediate_alive_for_drawing():
+    import gc
+    import weakref
+    W = Tensor(np.ones((50, 50)), requires_grad=True)
+    h = W.tanh()
+    alive = weakref.ref(h)
+    loss = (h * 2.0).sum()
+    del h
+    loss.backward()
+    gc.collect()
+    assert alive() is None  # the record holds its name and shape, not the tensor
+    assert "values freed by backward()" in viz.draw(loss).source
+
+
+def test_draw_after_backward_of_a_long_graph_notes_where_the_record_ends():
+    t = Tensor(1.0, requires_grad=True, name="start")
+    for _ in range(400):
+        t = t * 1.01
+    t.backward()
+    source = viz.draw(t, max_nodes=10_000).source
+    assert "the rest of the graph was freed by backward()" in source
+    assert "start" not in source
+
+
+def test_draw_backward_after_backward_explains_retain_graph():
     o, _ = neuron()
     o.backward()
     with pytest.raises(viz.GraphFreedError, match=r"retain_graph=True"):
-        viz.draw(o)
+        viz.draw_backward(o)
+    with pytest.raises(viz.GraphFreedError, match=r"draw\(\) still works"):
+        viz.backward_frames(o)
+
+
+def test_watch_names_an_intermediate_result_in_drawings():
+    import autograd as ag
+    w = Tensor([1.0, 2.0], requires_grad=True, name="w")
+    z = ag.watch("z", w * 3.0)
+    assert z.name == "z"
+    assert "<B>z</B>" in viz.draw(z.sum()).source
 
 
 def test_show_chooses_values_gradients_both_or_neither():
@@ -603,7 +665,7 @@ def test_without_dot_an_explicit_render_says_what_to_install(monkeypatch, tmp_pa
 
 def test_without_the_graphviz_package_drawing_says_pip_install_glassgrad_viz(monkeypatch):
     monkeypatch.setitem(sys.modules, "graphviz", None)  # makes `import graphviz` fail
-    monkeypatch.setattr(viz, "_drawing_class", None)
+    monkeypatch.setattr(viz.dot, "_drawing_class", None)
     o, _ = neuron()
     with pytest.raises(ImportError, match=r"pip install glassgrad\[viz\]"):
         viz.draw(o)
@@ -677,3 +739,85 @@ def test_draw_layers_puts_a_containers_own_parameters_beside_its_layers():
     (own,) = pic.of("own")
     assert own.texts[:2] == ["own parameters", "scale (3,) float64"]
     assert not [e for e in pic.edges if own.title in e[:2]]
+
+
+# ----------------------------------------------------------------------------------------------
+# Layout, legend, saving frames as GIF
+
+def readme_tour_loss():
+    """The README's tour network: a 3-4-2 tanh net and a hand-written log-softmax loss."""
+    rng = np.random.default_rng(0)
+    W1 = Tensor(rng.normal(size=(4, 3)) / np.sqrt(3), requires_grad=True, name="W1")
+    W2 = Tensor(rng.normal(size=(2, 4)) / np.sqrt(4), requires_grad=True, name="W2")
+    x, y = rng.normal(size=(3, 5)), np.array([0, 1, 1, 0, 1])
+    z = np.dot(W2, np.tanh(np.dot(W1, x)))
+    logp = z - np.log(np.sum(np.exp(z), axis=0))
+    return -np.mean(logp[y, np.arange(5)])
+
+
+def _aspect(drawing):
+    from autograd.viz.layout import measure
+    width, height = measure(drawing)
+    return max(width / height, height / width)
+
+
+@needs_dot
+@pytest.mark.parametrize("picture", ["draw", "draw_backward", "frame", "draw_after_backward"])
+def test_default_layout_of_the_readme_network_fits_a_screen(picture):
+    loss = readme_tour_loss()
+    if picture == "draw_after_backward":
+        loss.backward()
+    drawing = {"draw": viz.draw, "draw_backward": viz.draw_backward,
+               "frame": lambda r: viz.backward_frames(r)[-1],
+               "draw_after_backward": viz.draw}[picture](loss)
+    assert _aspect(drawing) <= 3.2
+
+
+@needs_dot
+def test_a_long_chain_is_wrapped_into_rows():
+    t = Tensor(1.0, requires_grad=True, name="x")
+    for _ in range(40):  # too long for one row, and for one column
+        t = t.tanh()
+    drawing = viz.draw(t)
+    assert "cluster_row1" in drawing.source
+    assert _aspect(drawing) <= 3.2
+
+
+def test_an_explicit_rankdir_is_kept():
+    o, _ = neuron()
+    assert "rankdir=TB" in viz.draw(o, rankdir="TB").source
+    assert "rankdir=LR" in viz.draw_backward(o, rankdir="LR").source
+
+
+def test_the_legend_explains_badges_red_numbers_and_the_direction_gradients_flow():
+    o, _ = neuron()
+    source = viz.draw_backward(o).source
+    assert "step of the backward pass" in source
+    assert "gradient sent back along the arrow, against its direction" in source
+    assert "from the output to the inputs" in source
+    assert "step of the backward pass" not in viz.draw(o).source
+
+
+def test_autograd_exports_save_frames():
+    import autograd
+    assert autograd.save_frames is viz.save_frames and "save_frames" in autograd.__all__
+
+
+@needs_dot
+def test_frames_save_as_an_animated_gif(tmp_path):
+    from PIL import Image
+    o, _ = neuron()
+    frames = viz.backward_frames(o)
+    (path,) = viz.save_frames(frames, tmp_path / "backprop.gif", interval_ms=500)
+    with Image.open(path) as gif:
+        assert gif.format == "GIF" and gif.n_frames == len(frames)
+        assert gif.info["duration"] == 500
+    assert [p.name for p in tmp_path.iterdir()] == ["backprop.gif"]  # no folder, no leftovers
+
+
+def test_saving_frames_to_an_unknown_extension_is_an_error_and_writes_nothing(tmp_path):
+    o, _ = neuron()
+    frames = viz.backward_frames(o)
+    with pytest.raises(ValueError, match=r"'\.mp4'.*'\.html'.*'\.gif'"):
+        viz.save_frames(frames, tmp_path / "x.mp4")
+    assert list(tmp_path.iterdir()) == []

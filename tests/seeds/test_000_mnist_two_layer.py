@@ -16,6 +16,7 @@ Each learner bug below is put back, one at a time, into this derivation. The lea
 """
 import numpy as np
 
+from autograd import GradientLostWarning, Tensor
 from autograd.check import compare_gradients, watch
 
 I, H, O, N = 6, 5, 4, 8
@@ -139,3 +140,60 @@ def test_edit_one_back_propagating_the_loss_is_caught_at_the_hidden_delta():
     hidden_error_wrt_out = np.dot(w["who"].T, -np.log(p))
     report = compare_gradients(make_loss(), w, backprop(w, p - Y, hidden_error_wrt_out))
     assert report.first_mismatch == "hidden_in"
+
+
+# ---- the learner's train_batch, as written, on Tensors ----------------------------------------
+
+class NeuralNetwork:
+    """Source 000's class, unchanged but for Python 3's print and seeded weights: its forward pass
+    normalises the outputs row by row, in place, with Python's sum over each row."""
+
+    def __init__(self, inodes, hnodes, outnodes, activation_func, learning_rate):
+        self.inodes = inodes
+        self.hnodes = hnodes
+        self.onodes = outnodes
+        self.activation_function = activation_func
+        self.lr = learning_rate
+        w = weights()
+        self.wih = w["wih"]
+        self.who = w["who"]
+
+    def train_batch(self, training_data, target_labels, l2_penalty=0):
+        train = np.array(training_data, ndmin=2).T
+        label = np.array(target_labels, ndmin=2).T
+        inputs = train # IxN
+        hidden_input = np.dot(self.wih, inputs) # (HxI).(IxN) = HxN
+        hidden_ouputs = self.activation_function(hidden_input) # (HxN) -> (HxN)
+        final_input = np.dot(self.who, hidden_ouputs) # (OxH).(HxN) -> OxN
+        final_outputs = self.activation_function(final_input) # OxN -> OxN
+        final_outputs = np.exp(final_outputs) # OxN
+        for f in range(len(final_outputs)):
+            final_outputs[f] = final_outputs[f] / sum(final_outputs[f])
+        final_error_wrt_out = label - final_outputs # OxN
+        hidden_error_wrt_out = np.dot(self.who.T, final_outputs) # HxN
+        final_in_wrt_out = self.activation_function(final_input, der=True) # OxN
+        hidden_in_wrt_out = self.activation_function(hidden_input, der=True) # HxN
+        grad_who = np.dot(final_error_wrt_out * final_in_wrt_out, hidden_ouputs.T) # (OxN).(NxH) -> OxH
+        grad_wih = np.dot(hidden_error_wrt_out * hidden_in_wrt_out, inputs.T) # (HxN).(NxI) -> HxI
+        self.who = self.who - self.lr * (grad_who + l2_penalty*(self.who))
+        self.wih = self.wih - self.lr * (grad_wih + l2_penalty*(self.wih))
+        return np.sum(final_error_wrt_out * final_error_wrt_out) / (2*len(training_data))
+
+
+def test_the_learners_train_batch_runs_on_tensors_and_its_loss_has_the_vectorised_gradients(recwarn):
+    net = NeuralNetwork(I, H, O, sigmoid, learning_rate=0.1)
+    wih = net.wih = Tensor(net.wih, requires_grad=True)
+    who = net.who = Tensor(net.who, requires_grad=True)
+    error = net.train_batch(X.T, Y.T)  # one image (and one label) per row, as the learner passes them
+    error.backward()
+
+    # The same forward pass, vectorised: the loop divides row f by its own sum (axis 1).
+    p = outputs({"wih": wih.data, "who": who.data}, class_axis=1, squash_logits=True)
+    want = {k: Tensor(v, requires_grad=True) for k, v in weights().items()}
+    q = forward(want["wih"], want["who"], class_axis=1, squash_logits=True)[2]
+    (np.sum((Y - q) * (Y - q)) / (2 * N)).backward()
+
+    assert np.isclose(error.item(), np.sum((Y - p) ** 2) / (2 * N), rtol=1e-13)
+    np.testing.assert_allclose(wih.grad, want["wih"].grad, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(who.grad, want["who"].grad, rtol=1e-12, atol=1e-15)
+    assert not [w for w in recwarn if issubclass(w.category, GradientLostWarning)]
