@@ -5,10 +5,11 @@ Each case runs pytest in a child process, in a folder holding a copy of the root
 one small test file, so the switch is tested as a user (or CI) meets it.
 """
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,10 +39,11 @@ def test_never_runs():
 '''
 
 
-def run_pytest(tmp_path, source, no_skip=False, **env_changes):
-    """Run `source` as test_cases.py beside a copy of the root conftest; stdout and stderr.
-    env_changes: variables to set, or to remove when given None."""
-    shutil.copy(ROOT / "conftest.py", tmp_path / "conftest.py")
+def run_pytest(tmp_path, source, no_skip=False, conftest_extra="", args=("test_cases.py",),
+               **env_changes):
+    """Run `source` as test_cases.py beside a copy of the root conftest (plus `conftest_extra`);
+    stdout and stderr. env_changes: variables to set, or to remove when given None."""
+    (tmp_path / "conftest.py").write_text((ROOT / "conftest.py").read_text() + conftest_extra)
     (tmp_path / "test_cases.py").write_text(source)
     env = dict(os.environ, PYTHONPATH=str(ROOT), NO_PROXY="127.0.0.1")
     env.pop("GLASSGRAD_NO_SKIP", None)
@@ -53,8 +55,8 @@ def run_pytest(tmp_path, source, no_skip=False, **env_changes):
         else:
             env[name] = value
     done = subprocess.run([sys.executable, "-m", "pytest", "-rsfE", "-p", "no:cacheprovider",
-                           "test_cases.py"], cwd=tmp_path, env=env, capture_output=True,
-                          text=True, timeout=300)
+                           *args], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=300)
     return done.stdout + done.stderr
 
 
@@ -99,3 +101,17 @@ def test_reads_mnist(needs_mnist):
 
 def test_ci_turns_missing_resources_into_failures():
     assert "GLASSGRAD_NO_SKIP=1" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_a_notebook_that_loads_mnist_skips_without_it(tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("from nn.data import mnist\n(X, y), _ = mnist()")])
+    nbformat.write(notebook, tmp_path / "needs_mnist.ipynb")
+    home = tmp_path / "home"
+    home.mkdir()
+    dead_mirrors = '\nimport nn.data\nnn.data.MIRRORS[:] = ["http://127.0.0.1:9/mnist/"]\n'
+    out = run_pytest(tmp_path, "", conftest_extra=dead_mirrors, args=["--nbmake",
+                                                                     "needs_mnist.ipynb"],
+                     HOME=str(home), GLASSGRAD_DATA=None)
+    assert "1 skipped" in out and "missing resource: MNIST" in out
