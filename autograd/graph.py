@@ -254,7 +254,13 @@ def _constant(x):
     """An op input as it is recorded: Tensors, NumPy arrays and scalars, and Python numbers as
     they are (a Python number never changes an array's dtype, as in NumPy); anything else as an
     ndarray, which must hold numbers."""
-    if type(x) in _PY_NUMBERS or isinstance(x, (Tensor, numbers.Number)):
+    if type(x) in _PY_NUMBERS:
+        return x
+    if isinstance(x, (Tensor, numbers.Number)):
+        if type(x) is complex or isinstance(x, np.complexfloating):
+            raise TypeError(f"the complex number {x!r} cannot enter a tensor operation: "
+                            "glassgrad differentiates real numbers only; carry the real and "
+                            "imaginary parts as two real tensors")
         return x
     arr = np.asarray(x)
     if arr.dtype.kind not in "biuf":

@@ -253,6 +253,8 @@ class Tensor:
     def __rtruediv__(self, other): return _ops.divide(other, self)
     def __pow__(self, other): return _ops.power(self, other)
     def __rpow__(self, other): return _ops.power(other, self)
+    def __mod__(self, other): return _ops.remainder(self, other)
+    def __rmod__(self, other): return _ops.remainder(other, self)
     def __matmul__(self, other): return _ops.matmul(self, other)
     def __rmatmul__(self, other): return _ops.matmul(other, self)
     def __neg__(self): return _ops.negative(self)
@@ -296,6 +298,13 @@ class Tensor:
     def ravel(self): return _ops.reshape(self, (-1,))
     def squeeze(self, axis=None): return _ops.squeeze(self, axis)
     def swapaxes(self, a, b): return _ops.swapaxes(self, a, b)
+    def prod(self, axis=None, keepdims=False): return _ops.prod(self, axis, keepdims)
+    def cumsum(self, axis=None): return _ops.cumsum(self, axis)
+    def cumprod(self, axis=None): return _ops.cumprod(self, axis)
+    def trace(self, offset=0, axis1=0, axis2=1): return _ops.trace(self, offset, axis1, axis2)
+    def diagonal(self, offset=0, axis1=0, axis2=1): return _ops.diagonal(self, offset, axis1, axis2)
+    def repeat(self, repeats, axis=None): return _ops.repeat(self, repeats, axis)
+    def take(self, indices, axis=None): return _ops.take(self, indices, axis)
 
     def reshape(self, *shape):
         return _ops.reshape(self, shape[0] if len(shape) == 1 else shape)

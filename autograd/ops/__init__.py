@@ -219,8 +219,7 @@ def dot(a, b):
         return multiply(a, b)
     if a_nd <= 2 and b_nd <= 2:
         return matmul(a, b)
-    raise TypeError(f"dot of {a_nd}-d and {b_nd}-d arrays is not supported; use matmul "
-                    "(batched) or reshape to 2-d first")
+    return dot_nd(a, b)
 
 
 def linear(x, W, b=None):
@@ -256,3 +255,26 @@ def one_hot(indices, num_classes=None, dtype=np.int64):
         raise ValueError(f"one_hot: class indices must lie in [0, {n}); got values from "
                          f"{idx.min()} to {idx.max()}")
     return Tensor(np.eye(n, dtype=dtype)[idx])
+
+
+# -- the NumPy functions beyond the core (each module says what it holds) -----------------------
+# Imported last: these modules compose the functions above.
+from .trig import (arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, cosh, hypot,  # noqa: E402
+                   sinc, sinh, tan)
+from .logexp import cbrt, expm1, log1p, logaddexp  # noqa: E402
+from .piecewise import ceil, floor, floor_divide, remainder, rint, sign, trunc  # noqa: E402
+from .derived import (deg2rad, exp2, fmax, fmin, log10, log2, logaddexp2, nan_to_num,  # noqa: E402
+                      rad2deg, real, reciprocal, select)
+from .scan import cumprod, cumsum, prod  # noqa: E402
+from .rearrange import (diag, diagonal, flip, fliplr, flipud, moveaxis, put_along_axis,  # noqa: E402
+                        roll, rollaxis, rot90, take, take_along_axis, tril, triu)
+from .stacking import (append, array_split, atleast_1d, atleast_2d, atleast_3d,  # noqa: E402
+                       column_stack, dsplit, dstack, hsplit, hstack, pad, repeat,
+                       sliding_window_view, split, tile, vsplit, vstack)
+from .einsum import einsum  # noqa: E402
+from .products import cross, dot_nd, inner, kron, outer, tensordot, trace  # noqa: E402
+from .solve import det, inv, pinv, slogdet, solve  # noqa: E402
+from .decompositions import cholesky, eigh, svd  # noqa: E402
+from .statistics import average, nanmean, nansum, norm, partition, ptp, sort  # noqa: E402
+from .calculus import diff, gradient, linspace  # noqa: E402
+from .rearrange import put_along_axis_inplace  # noqa: E402

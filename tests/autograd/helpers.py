@@ -104,8 +104,8 @@ def assert_second_derivatives_match(f, *arrays, atol=1e-5, rtol=1e-4, seed=1):
     if not inner.requires_grad:  # f is linear in its inputs: every second derivative is zero
         got = [np.zeros_like(a) for a in arrays]
     else:
-        got = [np.zeros_like(a) if h is None else h.data for h in
-               autograd.grad(inner, xs, allow_unused=True)]
+        got = [np.zeros_like(a) if h is None else h.data for h, a in
+               zip(autograd.grad(inner, xs, allow_unused=True), arrays)]
 
     def directional_first(*tensors):
         # sum_i <d s / d x_i, v_i> as a function of the inputs, through the plain first derivative

@@ -112,6 +112,40 @@ UNARY = [
     Unary("scalar_pow", lambda x: 2.0 ** x, lambda x: 2.0 ** x, lambda x: 2.0 ** x),
     Unary("scalar_div", lambda x: 1.0 / x, lambda x: 1.0 / x, lambda x: 1.0 / x, POSITIVE),
     Unary("scalar_sub", lambda x: 3.0 - x, lambda x: 3.0 - x, lambda x: 3.0 - x),
+    # the NumPy functions beyond the core, called as NumPy functions on Tensors
+    Unary("log1p", np.log1p, lambda x: x.log1p(), np.log1p, Domain(-0.8, 2.0)),
+    Unary("expm1", np.expm1, lambda x: x.expm1(), np.expm1),
+    Unary("log2", np.log2, lambda x: x.log2(), np.log2, POSITIVE),
+    Unary("log10", np.log10, lambda x: x.log10(), np.log10, POSITIVE),
+    Unary("exp2", np.exp2, lambda x: x.exp2(), np.exp2),
+    Unary("tan", np.tan, lambda x: x.tan(), np.tan, Domain(-1.2, 1.2)),
+    Unary("sinh", np.sinh, lambda x: x.sinh(), np.sinh),
+    Unary("cosh", np.cosh, lambda x: x.cosh(), np.cosh),
+    Unary("arcsin", np.arcsin, lambda x: x.arcsin(), np.arcsin, Domain(-0.9, 0.9)),
+    Unary("arccos", np.arccos, lambda x: x.arccos(), np.arccos, Domain(-0.9, 0.9)),
+    Unary("arctan", np.arctan, lambda x: x.arctan(), np.arctan),
+    Unary("arcsinh", np.arcsinh, lambda x: x.arcsinh(), np.arcsinh),
+    Unary("arccosh", np.arccosh, lambda x: x.arccosh(), np.arccosh, Domain(1.2, 3.0)),
+    Unary("arctanh", np.arctanh, lambda x: x.arctanh(), np.arctanh, Domain(-0.9, 0.9)),
+    Unary("reciprocal", np.reciprocal, lambda x: x.reciprocal(), np.reciprocal,
+          Domain(kinks=(0.0,), margin=0.2)),
+    Unary("cbrt", np.cbrt, lambda x: _torch().sign(x) * x.abs() ** (1 / 3), np.cbrt,
+          Domain(kinks=(0.0,), margin=0.2)),
+    Unary("fabs", np.fabs, lambda x: x.abs(), np.fabs, Domain(kinks=(0.0,))),
+    Unary("sign", np.sign, lambda x: x.sign(), np.sign, Domain(kinks=(0.0,))),
+    Unary("floor", np.floor, lambda x: x.floor(), np.floor, Domain(kinks=(-2.0, -1.0, 0.0, 1.0, 2.0))),
+    Unary("ceil", np.ceil, lambda x: x.ceil(), np.ceil, Domain(kinks=(-2.0, -1.0, 0.0, 1.0, 2.0))),
+    Unary("trunc", np.trunc, lambda x: x.trunc(), np.trunc, Domain(kinks=(-2.0, -1.0, 0.0, 1.0, 2.0))),
+    Unary("rint", np.rint, lambda x: x.round(), np.rint, Domain(kinks=(-1.5, -0.5, 0.5, 1.5))),
+    Unary("sinc", np.sinc, lambda x: x.sinc(), np.sinc),
+    Unary("deg2rad", np.deg2rad, lambda x: x.deg2rad(), np.deg2rad),
+    Unary("radians", np.radians, lambda x: x.deg2rad(), np.radians),
+    Unary("rad2deg", np.rad2deg, lambda x: x.rad2deg(), np.rad2deg),
+    Unary("degrees", np.degrees, lambda x: x.rad2deg(), np.degrees),
+    Unary("nan_to_num", np.nan_to_num, lambda x: x.nan_to_num(), np.nan_to_num),
+    Unary("real", np.real, lambda x: x.real, np.real),
+    Unary("mod_scalar", lambda x: x % 0.75, lambda x: x % 0.75, lambda x: x % 0.75,
+          Domain(kinks=(-1.5, -0.75, 0.0, 0.75, 1.5))),
 ]
 
 
@@ -143,6 +177,17 @@ BINARY = [
     Binary("maximum", ag.maximum, lambda a, b: _torch().maximum(a, b), np.maximum),
     Binary("minimum", ag.minimum, lambda a, b: _torch().minimum(a, b), np.minimum),
     Binary("where", _where_ours, _where_theirs, _where_reference),
+    Binary("arctan2", np.arctan2, lambda a, b: _torch().atan2(a, b), np.arctan2,
+           (Domain(kinks=(0.0,), margin=0.1), ANY)),
+    Binary("hypot", np.hypot, lambda a, b: _torch().hypot(a, b), np.hypot,
+           (Domain(kinks=(0.0,), margin=0.1), ANY)),
+    Binary("logaddexp", np.logaddexp, lambda a, b: _torch().logaddexp(a, b), np.logaddexp),
+    Binary("logaddexp2", np.logaddexp2, lambda a, b: _torch().logaddexp2(a, b), np.logaddexp2),
+    # a in (-0.45, 0.45) and b in [0.5, 2]: a / b stays between two integers, off the jumps
+    Binary("remainder", np.remainder, lambda a, b: _torch().remainder(a, b), np.remainder,
+           (Domain(-0.45, 0.45, kinks=(0.0,), margin=0.05), Domain(0.5, 2.0))),
+    Binary("fmax", np.fmax, lambda a, b: _torch().fmax(a, b), np.fmax),
+    Binary("fmin", np.fmin, lambda a, b: _torch().fmin(a, b), np.fmin),
 ]
 
 
@@ -168,6 +213,12 @@ def _logsumexp_reference(x, axis=None, keepdims=False):
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
+def _torch_prod(x, dims, keepdim):
+    for d in sorted(dims, reverse=True):  # torch.prod takes one dim at a time
+        x = x.prod(dim=d, keepdim=keepdim)
+    return x
+
+
 REDUCTIONS = [
     Reduction("sum", ag.sum, _torch_reduce(lambda x, d, k: x.sum(dim=d, keepdim=k)), np.sum),
     Reduction("mean", ag.mean, _torch_reduce(lambda x, d, k: x.mean(dim=d, keepdim=k)),
@@ -183,6 +234,13 @@ REDUCTIONS = [
               distinct=True, min_count=2),
     Reduction("logsumexp", ag.logsumexp,
               _torch_reduce(lambda x, d, k: x.logsumexp(dim=d, keepdim=k)), _logsumexp_reference),
+    Reduction("prod", ag.prod, _torch_reduce(_torch_prod), np.prod),
+    Reduction("ptp", ag.ptp, _torch_reduce(lambda x, d, k: x.amax(dim=d, keepdim=k)
+                                           - x.amin(dim=d, keepdim=k)), np.ptp, distinct=True),
+    Reduction("nansum", ag.nansum, _torch_reduce(lambda x, d, k: x.nansum(dim=d, keepdim=k)),
+              np.nansum),
+    Reduction("nanmean", ag.nanmean, _torch_reduce(lambda x, d, k: x.nanmean(dim=d, keepdim=k)),
+              np.nanmean),
 ]
 
 
@@ -240,3 +298,5 @@ ASSIGNMENTS = [
     Assignment("setitem_add", *_assigning(add=True)),
     Assignment("setitem_function", ag.setitem, _assigning(add=False)[1], _assigning(add=False)[2]),
 ]
+
+from op_catalogue_numpy import FIXED, SCANS, STRUCTURAL, Fixed, Structural  # noqa: E402,F401

@@ -1,0 +1,127 @@
+"""Products and running totals: prod, cumsum, cumprod.
+
+Their backward passes are written with NumPy functions (cumsum, cumprod, flip ...) so that on
+Tensors they are recorded too: second derivatives come out of the same code. Zeros are handled
+exactly: the derivative of a product with respect to one factor is the product of the others,
+never y / x.
+"""
+import numpy as np
+
+from ..graph import Op
+from ..tensor import Tensor
+from .reduce import _expand_like, normalize_axis
+
+
+def _reverse_cumsum(g, axis):
+    """out[i] = sum of g[k] for k >= i along axis."""
+    return np.flip(np.cumsum(np.flip(g, axis), axis), axis)
+
+
+def _has_zero(x):
+    return bool(np.any(np.asarray(x == 0)))
+
+
+class Cumsum(Op):
+    __slots__ = ("axis",)
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x):
+        return np.cumsum(x, axis=self.axis)
+
+    def backward(self, gy, y, x):
+        return _reverse_cumsum(gy, self.axis)
+
+
+class Cumprod(Op):
+    """y[k] = x[0] x[1] ... x[k] along axis."""
+
+    __slots__ = ("axis",)
+    uses_output = True
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x):
+        return np.cumprod(x, axis=self.axis)
+
+    def backward(self, gy, y, x):
+        return _cumprod_backward(gy, y, x, self.axis)
+
+
+def _cumprod_backward(gy, y, x, axis):
+    """dL/dx[i] = sum over k >= i of gy[k] * (the product of x[j] for j <= k, j != i)."""
+    if not _has_zero(x):
+        return _reverse_cumsum(gy * y, axis) / x
+    # With zeros, dividing by x is out. Take the first zero z of each row out of the products
+    # (x with it replaced by 1: `rest`) and multiply it back in, as a factor, wherever it
+    # belongs: into every term with k >= z, except for x[z]'s own gradient. Written this way
+    # the gradient stays exact and so do its derivatives (x[z] is 0, yet d/dx[z] of x[z] * h is h).
+    zeros = np.asarray(x == 0)
+    count = np.cumsum(zeros, axis=axis)
+    first = zeros & (count == 1)
+    rest = np.where(first, 1.0, x)
+    rest_products = np.cumprod(rest, axis=axis)
+    x_z = np.sum(np.where(first, x, 0.0), axis=axis, keepdims=True)
+    g_first = _reverse_cumsum(gy * rest_products, axis)
+    g_others = _cumprod_backward(gy * np.where(count >= 1, x_z, 1.0), rest_products, rest, axis)
+    return np.where(first, g_first, g_others)
+
+
+class Prod(Op):
+    """The product over `axis` (a tuple of axes, as normalize_axis gives)."""
+
+    __slots__ = ("axis", "keepdims")
+    uses_output = True
+
+    def __init__(self, axis, keepdims=False):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x):
+        return np.prod(x, axis=self.axis, keepdims=self.keepdims)
+
+    def backward(self, gy, y, x):
+        shape, axes = np.shape(x), self.axis
+        gy = _expand_like(gy, shape, axes, self.keepdims)
+        if not _has_zero(x):
+            return gy * _expand_like(y, shape, axes, self.keepdims) / x
+        return gy * _product_of_the_others(x, axes)
+
+
+def _product_of_the_others(x, axes):
+    """For every element, the product of the other elements of its group (the reduced axes):
+    exclusive running products from the left and from the right, multiplied."""
+    shape = np.shape(x)
+    kept = [a for a in range(len(shape)) if a not in axes]
+    order = kept + list(axes)
+    grouped = np.reshape(np.transpose(x, order), [shape[a] for a in kept] + [-1])
+    ones = np.ones(np.shape(grouped)[:-1] + (1,), dtype=grouped.dtype)
+    left = np.cumprod(np.concatenate([ones, grouped[..., :-1]], axis=-1), axis=-1)
+    right = np.flip(np.cumprod(np.concatenate([ones, np.flip(grouped, -1)[..., :-1]], axis=-1),
+                               axis=-1), -1)
+    others = np.reshape(left * right, [shape[a] for a in order])
+    return np.transpose(others, np.argsort(order))
+
+
+def _flat_axis(x, axis):
+    """NumPy's scans with axis=None work on the flattened array."""
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    if axis is None:
+        return x.reshape(-1), 0
+    return x, normalize_axis(axis, x.ndim)[0] if x.ndim else 0
+
+
+def cumsum(x, axis=None):
+    x, axis = _flat_axis(x, axis)
+    return Cumsum(axis)(x.reshape(1) if x.ndim == 0 else x)
+
+
+def cumprod(x, axis=None):
+    x, axis = _flat_axis(x, axis)
+    return Cumprod(axis)(x.reshape(1) if x.ndim == 0 else x)
+
+
+def prod(x, axis=None, keepdims=False):
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    return Prod(normalize_axis(axis, x.ndim), keepdims)(x)
