@@ -195,7 +195,7 @@ def main(argv=None):
         print(f"saved the model to {args.save}; load it with: "
               f"nn.load({args.save!r})")
     if args.dataset == "sine":
-        print(f"test mse: {result['loss']:.6f} ({seconds:.1f} s)")
+        print(f"test mse: {result['loss']:.3g} ({seconds:.1f} s)")
     else:
         print(f"test accuracy: {100 * result['accuracy']:.2f}% (test loss {result['loss']:.4f}, "
               f"{seconds:.1f} s)")
