@@ -1,8 +1,19 @@
-"""Settings shared by every test: hypothesis profiles and the MNIST location."""
+"""Settings shared by every test: hypothesis profiles, the MNIST location, and resource skips.
+
+A test that needs something a user's machine may lack (MNIST, Graphviz's `dot`, PyTorch ...) skips
+with a reason that starts with MISSING ("missing resource: ") and says how to provide it. With
+GLASSGRAD_NO_SKIP=1 (CI sets it) such a skip is a failure instead, so CI never skips them; other
+skips (e.g. scikit-learn's own optional checks) stay skips.
+"""
+import functools
 import os
+import re
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+MISSING = "missing resource: "
 
 # `ci`: reproducible and unhurried (no per-example deadline on a noisy 2-core machine).
 settings.register_profile(
@@ -34,3 +45,73 @@ try:
     threadpool_limits(1)
 except ImportError:
     pass
+
+
+# ---- MNIST: found, downloaded, or a named skip ---------------------------------------------------
+
+@functools.lru_cache(maxsize=None)
+def mnist_problem():
+    """None when MNIST is on disk (downloading it first if it is not and the network allows),
+    else the one-line reason to skip with. Tried once per session."""
+    from nn import data
+
+    if not data.missing_mnist_files():
+        return None
+    folder = data.mnist_folder()
+    try:
+        data.mnist()
+    except data.DatasetError as e:
+        why = " ".join(line.strip() for line in str(e).splitlines()[:2])  # the first mirror's error
+        return (f"{MISSING}MNIST is not in {folder} and could not be downloaded ({why}); "
+                "set GLASSGRAD_DATA to a folder whose mnist/ holds the four files, or allow the "
+                "download")
+    return None
+
+
+@pytest.fixture(scope="session")
+def needs_mnist():
+    """Use in a test that reads the real MNIST: it skips (naming what to do) when MNIST is absent."""
+    problem = mnist_problem()
+    if problem:
+        pytest.skip(problem)
+
+
+_LOADS_MNIST = re.compile(r"\b(binary_)?mnist\(")
+
+
+def pytest_runtest_setup(item):
+    # nbmake runs each notebook as one test; those that load MNIST need it like any other test.
+    if item.path.suffix == ".ipynb" and _LOADS_MNIST.search(item.path.read_text(encoding="utf-8")):
+        problem = mnist_problem()
+        if problem:
+            pytest.skip(problem)
+
+
+# ---- GLASSGRAD_NO_SKIP=1: a missing resource is a failure ----------------------------------------
+
+def _skip_reason(report):
+    if report.skipped and isinstance(report.longrepr, tuple):
+        return report.longrepr[2].removeprefix("Skipped: ")
+    return None
+
+
+def _fail_missing_resource(report):
+    reason = _skip_reason(report)
+    if (reason is not None and reason.startswith(MISSING)
+            and os.environ.get("GLASSGRAD_NO_SKIP", "") == "1"):
+        report.outcome = "failed"
+        report.longrepr = (f"{reason}\n(GLASSGRAD_NO_SKIP=1 turns a skip for a missing resource "
+                           "into a failure)")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    _fail_missing_resource(outcome.get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    # A module-level skip (pytest.importorskip at import time) is reported at collection.
+    outcome = yield
+    _fail_missing_resource(outcome.get_result())

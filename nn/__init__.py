@@ -11,6 +11,7 @@ from .module import Module, Parameter, Sequential
 
 from . import data
 from .data import DataLoader
+from .saving import load
 
 
 def from_torch(module):
@@ -26,7 +27,8 @@ __all__ = [
     "Module", "Parameter", "Sequential",
     "Linear", "Identity", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax",
     "Dropout", "Flatten", "MLP",
-    "data", "train", "DataLoader", "fit", "evaluate", "History", "EarlyStopping", "from_torch",
+    "data", "train", "DataLoader", "load", "fit", "evaluate", "History", "EarlyStopping",
+    "from_torch",
     "MLPClassifier", "MLPRegressor",
 ]
 

@@ -7,30 +7,43 @@ side of a training script can be read, and tested, on its own.
     mnist(root=None, download=True)              the 70,000 handwritten digits
     binary_mnist(a=3, b=7, ...)                  only two of the digits, relabelled 0 and 1
     xor(), sine(n, noise, seed), spirals(n, classes, noise, seed)    small toy problems
+    validation_split(X, y, fraction, seed)       hold some training rows out for validation
+
+Every dataset returns the same shape of thing, a training set and a test set:
+
+    (X_train, y_train), (X_test, y_test) = mnist()     # or spirals(), sine(), xor() ...
+    d = spirals(); d.train.X, d.test.y                  # the same, by name
+
+The toy problems live in nn/toys.py (and are found here too); they draw their test set
+independently of the training set, from the same distribution.
 
 MNIST is read from the four standard IDX files in `root/mnist/` (gzipped or not). `root` defaults
 to $GLASSGRAD_DATA, else ~/.cache/glassgrad. Missing files are downloaded from `MIRRORS`.
 """
-import gzip
 import hashlib
 import http.client
 import math
 import numbers
 import os
 import sys
-import tempfile
 import urllib.request
 import zlib
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["DataLoader", "DatasetError", "mnist", "binary_mnist", "xor", "sine", "spirals",
-           "default_root", "MIRRORS", "MNIST_FILES", "MNIST_SHA256"]
+from . import files
+from .toys import Split, TrainTest, sine, spirals, xor
+
+__all__ = ["DataLoader", "DatasetError", "Split", "TrainTest", "mnist", "binary_mnist", "xor",
+           "sine", "spirals", "validation_split", "default_root", "mnist_folder",
+           "missing_mnist_files", "MIRRORS", "MNIST_FILES", "MNIST_SHA256", "MNIST_SIZES"]
 
 
 class DatasetError(RuntimeError):
     """A dataset file is missing, corrupt, or could not be downloaded."""
+
+
 
 
 # ---------------------------------------------------------------------------------------------
@@ -105,6 +118,12 @@ MNIST_SHA256 = {
     "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
 }
 MNIST_FILES = tuple(MNIST_SHA256)
+# Their sizes in bytes, uncompressed: a 16- or 8-byte header, then one byte per pixel or label.
+# Nothing larger is ever downloaded or un-gzipped, whatever a mirror sends.
+MNIST_SIZES = {
+    "train-images-idx3-ubyte": 16 + 60_000 * 784, "train-labels-idx1-ubyte": 8 + 60_000,
+    "t10k-images-idx3-ubyte": 16 + 10_000 * 784, "t10k-labels-idx1-ubyte": 8 + 10_000,
+}
 
 TIMEOUT = 30  # seconds a mirror may stay silent before we give up on it
 
@@ -115,15 +134,51 @@ def default_root():
     return Path(env).expanduser() if env else Path.home() / ".cache" / "glassgrad"
 
 
-def _ungzip(data, source):
-    """The IDX bytes inside `data`, un-gzipped when gzipped (whatever the file's name says)."""
+def mnist_folder(root=None):
+    """The folder MNIST is read from and downloaded to: `root/mnist` (root defaults to
+    default_root()), or `root` itself when it holds MNIST files and root/mnist does not --
+    $GLASSGRAD_DATA pointed at the mnist folder rather than the folder above it, an easy slip."""
+    root = Path(root if root is not None else default_root()).expanduser()
+    folder = root / "mnist"
+    if any(_find(folder, name) for name in MNIST_FILES):
+        return folder
+    if any(_find(root, name) for name in MNIST_FILES) or (root.name == "mnist"
+                                                          and not folder.exists()):
+        return root
+    return folder
+
+
+def missing_mnist_files(root=None):
+    """The names of the MNIST files not (yet) in mnist_folder(root)."""
+    folder = mnist_folder(root)
+    return [name for name in MNIST_FILES if _find(folder, name) is None]
+
+
+def _ungzip(data, source, limit):
+    """The IDX bytes inside `data`, un-gzipped when gzipped (whatever the file's name says).
+
+    At most `limit` bytes are ever produced: a few kilobytes of gzip can expand to gigabytes,
+    and no MNIST file is larger than its known size.
+    """
     if data[:2] != b"\x1f\x8b":  # gzip's magic number
         return data
+    parts, size = [], 0
     try:
-        return gzip.decompress(data)
-    except (EOFError, OSError, zlib.error) as e:
+        while data:  # a gzip file may hold several members, one after another
+            unzip = zlib.decompressobj(wbits=31)
+            part = unzip.decompress(data, limit + 1 - size)
+            size += len(part)
+            if size > limit:
+                raise DatasetError(f"{source}: un-gzipped it holds more than {limit} bytes, the "
+                                   "size of the MNIST file it should be; it is not that file")
+            if not unzip.eof:
+                raise EOFError("compressed data ended before the end-of-stream marker")
+            parts.append(part)
+            data = unzip.unused_data
+    except (EOFError, zlib.error) as e:
         raise DatasetError(f"{source}: cannot un-gzip it ({e}); the file is truncated or "
                            "corrupt") from None
+    return b"".join(parts)
 
 
 def _parse_idx(raw, name, source):
@@ -209,31 +264,38 @@ def _fetch(url, name, folder):
 
     The bytes go to a hidden temporary file in the same folder (so the final rename is atomic),
     flushed to disk before the rename; on any failure, Ctrl-C included, the temporary file is
-    removed, so the folder never holds a half-written MNIST file.
+    removed, so the folder never holds a half-written MNIST file. (A temporary left by a killed
+    process is removed by the next download into the folder.)
     """
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".part")
+    # Even stored without compression, the file is its IDX bytes plus a small gzip wrapper.
+    limit = MNIST_SIZES[name] + (1 << 20)
+    out, tmp = files.temporary(folder, f".{name}.", ".part")
     try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=TIMEOUT) as resp:
+        with urllib.request.urlopen(url, timeout=TIMEOUT) as resp:
             total = int(resp.headers.get("Content-Length") or 0) or None
+            if total is not None and total > limit:
+                raise DatasetError(f"the server announces {total} bytes, more than MNIST's "
+                                   f"{name} can take ({limit}); not downloading it")
             bar = _progress_bar(total, f"downloading {name}.gz")
             try:
                 while chunk := resp.read(1 << 16):
                     out.write(chunk)
                     bar.update(len(chunk))
+                    if out.tell() > limit:
+                        raise DatasetError(f"the server sent more than {limit} bytes, more than "
+                                           f"MNIST's {name} can take; stopped there")
             finally:
                 bar.close()
             if total is not None and out.tell() != total:
                 raise DatasetError(f"connection closed after {out.tell()} of {total} bytes")
-            out.flush()
-            os.fsync(out.fileno())
+        out.flush()
         data = Path(tmp).read_bytes()
         source = "the downloaded file"  # _download prefixes the URL
-        _parse_idx(_ungzip(data, source), name, source)
+        _parse_idx(_ungzip(data, source, MNIST_SIZES[name]), name, source)
         final = folder / (name + ".gz" if data[:2] == b"\x1f\x8b" else name)
-        os.chmod(tmp, 0o644)  # mkstemp made it private; a data cache is meant to be shared
-        os.replace(tmp, final)
+        files.finish(out, tmp, final)
     except BaseException:
-        os.unlink(tmp)
+        files.discard(out, tmp)
         raise
     return final
 
@@ -261,36 +323,65 @@ def _download(name, folder, mirrors):
 # Datasets
 # ---------------------------------------------------------------------------------------------
 
+def _make_folder(folder):
+    """Create folder and any missing parents; returns those created, outermost first."""
+    created = []
+    for parent in [*reversed(folder.parents), folder]:
+        if not parent.exists():
+            created.append(parent)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise DatasetError(f"cannot create {folder} to download MNIST into: {e}") from None
+    return created
+
+
+def _fetch_missing(folder, missing, mirrors):
+    mirrors = MIRRORS if mirrors is None else mirrors
+    if isinstance(mirrors, str):  # one URL given on its own
+        mirrors = [mirrors]
+    created = _make_folder(folder)
+    try:
+        for name in MNIST_FILES:  # temporaries left by a download that was killed
+            files.remove_stale(folder, f".{name}.", ".part")
+        for name in missing:
+            _download(name, folder, mirrors)
+    except BaseException:
+        # A failed first download leaves no empty folders behind (files already fetched stay).
+        for path in reversed(created):
+            try:
+                path.rmdir()
+            except OSError:
+                break
+        raise
+
+
 def mnist(root=None, download=True, mirrors=None):
-    """The MNIST digits: ((X_train, y_train), (X_test, y_test)).
+    """The MNIST digits: ((X_train, y_train), (X_test, y_test)), a TrainTest of two Splits.
 
     X is float32 of shape (N, 784), pixel values scaled to [0, 1], one flattened 28x28 image per
     row; y is int64 in 0..9. N is 60,000 for training and 10,000 for testing.
-    Files are read from `root/mnist/` (root defaults to default_root()). Each one's magic number,
-    dimensions and SHA-256 are checked: a bad file raises DatasetError naming it. Missing files
-    are downloaded from `mirrors` (default: MIRRORS) when download=True.
+    Files are read from `root/mnist/` (root defaults to default_root(); a root that is itself the
+    mnist folder works too). Each one's magic number, dimensions and SHA-256 are checked: a bad
+    file raises DatasetError naming it. Missing files are downloaded from `mirrors` (default:
+    MIRRORS) when download=True.
     """
-    folder = Path(root if root is not None else default_root()).expanduser() / "mnist"
+    folder = mnist_folder(root)
     missing = [name for name in MNIST_FILES if _find(folder, name) is None]
     if missing and not download:
         raise DatasetError(f"MNIST files not found in {folder}: {', '.join(missing)} (looked for "
                            "each name with and without .gz). Use download=True to fetch them, "
                            "or place them there by hand.")
     if missing:
-        mirrors = MIRRORS if mirrors is None else mirrors
-        if isinstance(mirrors, str):  # one URL given on its own
-            mirrors = [mirrors]
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise DatasetError(f"cannot create {folder} to download MNIST into: {e}") from None
-        for name in missing:
-            _download(name, folder, mirrors)
+        _fetch_missing(folder, missing, mirrors)
 
     def load(name):
         path = _find(folder, name)
         try:
-            return _parse_idx(_ungzip(path.read_bytes(), path), name, path)
+            if not path.name.endswith(".gz") and path.stat().st_size > MNIST_SIZES[name]:
+                raise DatasetError(f"{path}: too long: {path.stat().st_size} bytes, more than "
+                                   f"the {MNIST_SIZES[name]} of MNIST's {name}")
+            return _parse_idx(_ungzip(path.read_bytes(), path, MNIST_SIZES[name]), name, path)
         except DatasetError as e:
             raise DatasetError(f"{e}.\nDelete it and load again to download a fresh copy, "
                                "or replace it by hand.") from None
@@ -302,9 +393,9 @@ def mnist(root=None, download=True, mirrors=None):
                                f"but {len(labels)} labels")
         # One pass from uint8 straight to float32: the training images alone take 188 MB.
         X = np.divide(images.reshape(len(images), -1), np.float32(255), dtype=np.float32)
-        return X, labels.astype(np.int64)
+        return Split(X, labels.astype(np.int64))
 
-    return split("train"), split("t10k")
+    return TrainTest(split("train"), split("t10k"))
 
 
 def binary_mnist(a=3, b=7, root=None, download=True, mirrors=None):
@@ -317,46 +408,24 @@ def binary_mnist(a=3, b=7, root=None, download=True, mirrors=None):
 
     def keep(X, y):
         rows = (y == a) | (y == b)
-        return X[rows], (y[rows] == b).astype(np.int64)
+        return Split(X[rows], (y[rows] == b).astype(np.int64))
 
     train, test = mnist(root, download, mirrors)
-    return keep(*train), keep(*test)
+    return TrainTest(keep(*train), keep(*test))
 
 
-def xor():
-    """The four XOR points: X float32 (4, 2), y float32 (4, 1) holding 0 or 1.
+def validation_split(X, y, fraction, seed=None):
+    """Hold out a random `fraction` of the rows of (X, y) for validation: (train, val) Splits.
 
-    y is a float column, not int labels, because a 2-h-1 net with a sigmoid output is trained
-    with binary cross-entropy against targets of exactly its output's shape and dtype.
+    The validation rows are never trained on, so choices made by looking at them (a learning
+    rate, when to stop) leave the test set untouched until the one final measurement.
     """
-    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
-    y = np.array([[0], [1], [1], [0]], dtype=np.float32)
-    return X, y
-
-
-def sine(n=256, noise=0.0, seed=None):
-    """y = sin(x) (+ Gaussian noise of std `noise`) at n random x in [-pi, pi], sorted by x.
-
-    Returns X float32 (n, 1) and y float32 (n, 1): a regression target is a column of floats.
-    """
-    rng = np.random.default_rng(seed)
-    x = np.sort(rng.uniform(-np.pi, np.pi, n))
-    y = np.sin(x) + noise * rng.standard_normal(n)
-    return x.reshape(n, 1).astype(np.float32), y.reshape(n, 1).astype(np.float32)
-
-
-def spirals(n=100, classes=3, noise=0.2, seed=None):
-    """Interleaved spiral arms in the plane, one per class, n points each.
-
-    Returns X float32 (n * classes, 2), within the unit disc, and y int64 (n * classes,),
-    class 0's points first. Point i of arm k sits at radius r = i / (n - 1) and angle
-    2 pi k / classes + 4 r (+ Gaussian noise of std `noise`): no straight line separates the arms.
-    """
-    rng = np.random.default_rng(seed)
-    r = np.linspace(0.0, 1.0, n)
-    X, y = [], []
-    for k in range(classes):
-        angle = 2 * np.pi * k / classes + 4 * r + noise * rng.standard_normal(n)
-        X.append(np.stack([r * np.cos(angle), r * np.sin(angle)], axis=1))
-        y.append(np.full(n, k, dtype=np.int64))
-    return np.concatenate(X).astype(np.float32), np.concatenate(y)
+    X, y = np.asarray(X), np.asarray(y)
+    if len(X) != len(y):
+        raise ValueError(f"X and y must have the same number of rows: {len(X)} and {len(y)}")
+    if not 0.0 <= fraction < 1.0:
+        raise ValueError(f"the validation fraction must be in [0, 1), got {fraction}")
+    n_val = round(fraction * len(X))
+    rows = np.random.default_rng(seed).permutation(len(X))
+    train, val = np.sort(rows[n_val:]), np.sort(rows[:n_val])
+    return Split(X[train], y[train]), Split(X[val], y[val])

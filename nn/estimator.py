@@ -31,14 +31,14 @@ from .train import fit as train_fit
 
 try:
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-    from sklearn.exceptions import NotFittedError
+    from sklearn.exceptions import ConvergenceWarning, NotFittedError
     from sklearn.utils.multiclass import check_classification_targets
     from sklearn.utils.validation import check_is_fitted, validate_data
     HAVE_SKLEARN = True
 except ImportError:  # scikit-learn is optional: fall back to the stand-ins below
     HAVE_SKLEARN = False
 
-__all__ = ["MLPClassifier", "MLPRegressor", "HAVE_SKLEARN"]
+__all__ = ["MLPClassifier", "MLPRegressor", "ConvergenceWarning", "HAVE_SKLEARN"]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -50,6 +50,9 @@ if not HAVE_SKLEARN:
 
     class NotFittedError(ValueError, AttributeError):
         """predict/score/... was called before fit."""
+
+    class ConvergenceWarning(UserWarning):
+        """Training stopped at max_iter while the loss was still improving."""
 
     class BaseEstimator:
         """get_params / set_params / repr from the constructor's signature, as scikit-learn does."""
@@ -271,6 +274,14 @@ class _BaseMLP(BaseEstimator):
                                            min_delta=self.tol, restore_best=False))
         history = train_fit(model, loss_fn, optimizer, loader, epochs=self.max_iter,
                             metrics=metrics, progress=bool(self.verbose), callbacks=callbacks)
+        stopper = callbacks[0] if callbacks else None
+        if stopper is not None and len(history) == self.max_iter \
+                and stopper.wait < stopper.patience and not history.interrupted:
+            # scikit-learn's own MLP warns the same way: the stopping rule never fired.
+            warnings.warn(f"{type(self).__name__}: stopped at max_iter={self.max_iter} epochs "
+                          "while the training loss was still improving by more than "
+                          f"tol={self.tol}: it has not converged. Raise max_iter (or lr).",
+                          ConvergenceWarning, stacklevel=3)
         model.eval()
         self.model_ = model
         self.history_ = history

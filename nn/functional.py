@@ -6,6 +6,8 @@ because composing them from log/exp would overflow for large logits or divide by
 probabilities of exactly 0 or 1, and because their gradients are short: (softmax - target) and
 (sigmoid - target). The rest are compositions of ordinary ops.
 """
+import warnings
+
 import numpy as np
 
 import autograd as ag
@@ -61,8 +63,29 @@ def _check_reduction(fn, reduction):
 def _constant_target(fn, target):
     """The target as an ndarray; it gets no gradient, so say so rather than silently drop it."""
     if isinstance(target, ag.Tensor) and target.requires_grad:
-        raise ValueError(f"{fn}: the target does not receive a gradient here; pass target.detach()")
+        raise ValueError(f"{fn}: the target (shape {tuple(target.shape)}) requires grad, but no "
+                         f"gradient flows to a target: did you swap input and target? {fn} takes "
+                         f"the model's output first, {fn}(output, target). If the target really "
+                         "is computed, pass target.detach()")
     return _array(target)
+
+
+def _check_not_labels(fn, input, target):
+    """Integer input is class labels, never logits: the commonest cause is swapped arguments."""
+    if np.issubdtype(_array(input).dtype, np.integer):
+        raise TypeError(f"{fn}: input holds integers (dtype {_array(input).dtype}, shape "
+                        f"{tuple(input.shape)}): class labels, not scores: did you swap input and "
+                        f"target? {fn}(logits, labels) takes the model's output first (here the "
+                        f"target has shape {tuple(np.shape(_array(target)))})")
+
+
+def _nothing_counts(fn, ignore_index):
+    """Why a mean over no targets is 0 here, not PyTorch's NaN: a NaN loss would make every
+    weight NaN at the next step, while no target means nothing to learn from -- zero gradient."""
+    warnings.warn(f"{fn}: no target counts (the batch is empty, or every target equals "
+                  f"ignore_index={ignore_index} or has weight 0), so the mean is over nothing: the "
+                  "loss is 0 and every gradient is zero (PyTorch gives a NaN loss here)",
+                  RuntimeWarning, stacklevel=3)
 
 
 def _check_same_shape(fn, input, target):
@@ -100,8 +123,8 @@ def _plain_labels(t, shape, ignore_index):
     """Whether integer targets t for logits of shape (N, C) are N valid classes, none ignored (two
     reductions; anything else goes through `_check_class_indices`, which says what is wrong)."""
     n, n_classes = shape
-    return (t.shape == (n,) and not 0 <= ignore_index < n_classes
-            and (n == 0 or 0 <= np.minimum.reduce(t) and np.maximum.reduce(t) < n_classes))
+    return (t.shape == (n,) and n > 0 and not 0 <= ignore_index < n_classes  # (0 rows: a mean over nothing)
+            and 0 <= np.minimum.reduce(t) and np.maximum.reduce(t) < n_classes)
 
 
 # ---- cross-entropy ---------------------------------------------------------------------------
@@ -224,10 +247,14 @@ class CrossEntropyLabels(ag.Op):
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
     """Softmax cross-entropy of logits ``input`` (N, C) -- or (C,), or (N, C, d1, ...) -- with
     ``target`` either class indices (integers of shape (N,) / () / (N, d1, ...)) or class
-    probabilities (floats, the same shape as input). Same arguments and numbers as PyTorch's.
+    probabilities (floats, the same shape as input). Same arguments and numbers as PyTorch's,
+    with one exception: the mean over no targets at all (every target is ``ignore_index``, or
+    the batch is empty) is a loss of 0 with zero gradients and a RuntimeWarning saying so, where
+    PyTorch returns NaN -- which one optimizer step would spread to every weight.
     """
     fn = "cross_entropy"
     _check_reduction(fn, reduction)
+    _check_not_labels(fn, input, target)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{fn}: label_smoothing must be between 0 and 1, got {label_smoothing}")
     shape = tuple(input.shape)
@@ -266,6 +293,9 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     else:
         raise TypeError(f"{fn}: target must hold integer class indices or float probabilities, "
                         f"got dtype {t.dtype}")
+    if reduction == "mean" and denom == 0:
+        _nothing_counts(fn, ignore_index)
+        W, denom = np.zeros_like(W), 1
     return CrossEntropy(W, axis, reduction, denom)(input)
 
 
@@ -273,6 +303,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     """Negative log-likelihood of log-probabilities ``input`` (N, C) at class indices ``target`` (N,)."""
     fn = "nll_loss"
     _check_reduction(fn, reduction)
+    _check_not_labels(fn, input, target)
     shape = tuple(input.shape)
     axis = 0 if len(shape) == 1 else 1
     n_classes = shape[axis]
@@ -290,6 +321,9 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     sample_w = w[safe_t] * kept
     loss = -picked * sample_w
     if reduction == "mean":
+        if sample_w.sum() == 0:
+            _nothing_counts(fn, ignore_index)
+            return input.reshape(-1)[:0].sum()  # a sum over nothing: 0, and a zero gradient
         return loss.sum() / sample_w.sum()
     return _reduce(loss, reduction)
 

@@ -38,21 +38,37 @@ class Linear(Module):
         if shape[-1:] != (self.in_features,):
             got = (f"has {shape[-1]} features (last axis of shape {shape})" if shape
                    else "is a scalar (shape ())")
+            hint = ""
+            if len(shape) > 2 and math.prod(shape[1:]) == self.in_features:
+                hint = (f"; each sample is {shape[1:]}, {self.in_features} values: flatten it "
+                        "first, with nn.Flatten() as the model's first layer or "
+                        "x.reshape(len(x), -1)")
             raise ValueError(f"Linear: the input {got} but the weight of shape {self.weight.shape} "
-                             f"(out_features, in_features) expects {self.in_features}; "
+                             f"(out_features, in_features) expects {self.in_features}{hint}; "
                              f"at {ag.graph._user_line()}")
         return ag.linear(x, self.weight, self.bias)
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
+    def get_config(self):
+        return {"in_features": self.in_features, "out_features": self.out_features,
+                "bias": self.bias is not None, "dtype": str(self.weight.dtype)}
 
-class Identity(Module):
+
+class _NoArguments(Module):
+    """An activation built without arguments, so rebuilt without any."""
+
+    def get_config(self):
+        return {}
+
+
+class Identity(_NoArguments):
     def forward(self, x):
         return x
 
 
-class ReLU(Module):
+class ReLU(_NoArguments):
     def forward(self, x):
         return F.relu(x)
 
@@ -67,13 +83,16 @@ class LeakyReLU(Module):
     def extra_repr(self):
         return f"negative_slope={self.negative_slope}"
 
+    def get_config(self):
+        return {"negative_slope": self.negative_slope}
 
-class Sigmoid(Module):
+
+class Sigmoid(_NoArguments):
     def forward(self, x):
         return F.sigmoid(x)
 
 
-class Tanh(Module):
+class Tanh(_NoArguments):
     def forward(self, x):
         return F.tanh(x)
 
@@ -87,6 +106,9 @@ class Softmax(Module):
 
     def extra_repr(self):
         return f"dim={self.dim}"
+
+    def get_config(self):
+        return {"dim": self.dim}
 
 
 class LogSoftmax(Softmax):
@@ -109,6 +131,9 @@ class Dropout(Module):
     def extra_repr(self):
         return f"p={self.p}"
 
+    def get_config(self):
+        return {"p": self.p}
+
 
 class Flatten(Module):
     """Merge dimensions start_dim..end_dim into one; by default all but the batch dimension."""
@@ -124,6 +149,9 @@ class Flatten(Module):
 
     def extra_repr(self):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+    def get_config(self):
+        return {"start_dim": self.start_dim, "end_dim": self.end_dim}
 
 
 ACTIVATIONS = {
@@ -172,3 +200,13 @@ class MLP(Sequential):
             layers.append(_activation(output_activation))
         super().__init__(*layers)
         self.sizes = sizes
+        self._arguments = {"sizes": sizes, "activation": activation,
+                           "output_activation": output_activation, "dropout": dropout,
+                           "bias": bias, "dtype": np.dtype(dtype).name}
+
+    def get_config(self):
+        # Activations given by name rebuild as they were; given as classes or factories, the
+        # model is described layer by layer instead (as the Sequential it is).
+        named = all(a is None or isinstance(a, str)
+                    for a in (self._arguments["activation"], self._arguments["output_activation"]))
+        return dict(self._arguments) if named else None

@@ -4,9 +4,6 @@ There is no registration step. A module's parameters are found by walking its at
 the lists, tuples and dicts among them, so ``self.layers = [Linear(2, 3), Linear(3, 1)]`` just
 works. Names are dotted paths, as in PyTorch: ``layers.1.bias``, or ``0.weight`` in a Sequential.
 """
-import os
-import tempfile
-import zipfile
 from collections import namedtuple
 
 import numpy as np
@@ -166,51 +163,28 @@ class Module:
         return IncompatibleKeys(missing, unexpected)
 
     def save(self, path):
-        """Write the state dict to ``path`` as .npz (no pickle), atomically.
+        """Write the parameters to ``path`` as .npz (no pickle), atomically, with a description of
+        the architecture when the model is built from nn's layers (then ``nn.load(path)`` gives
+        the model back). Returns ``path``.
 
         The bytes go to a temporary file in the same directory, are flushed to disk, and only then
         replace ``path`` in a single rename: a crash leaves either the old file or the new one.
         """
-        path = os.fspath(path)
-        directory = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".npz")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **self.state_dict())
-                f.flush()
-                os.fsync(f.fileno())
-            os.chmod(tmp, 0o644)  # mkstemp makes owner-only files; a saved model is ordinary data
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-        _fsync_directory(directory)  # makes the rename itself survive a power cut
-        return path
+        from . import saving  # saving knows every layer class, so it is imported on first use
+        return saving.save(self, path)
 
     def load(self, path, strict=True):
-        """Read parameters saved by ``save``; returns self. A damaged file raises a ValueError naming it."""
-        path = os.fspath(path)
-        key = None  # the array being read, to name it if NumPy refuses it
-        try:
-            archive = np.load(path, allow_pickle=False)
-            if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise ValueError("it holds a single array, not an .npz archive of named arrays")
-            with archive:  # reading every array here surfaces truncation here
-                state = {}
-                for key in archive.files:
-                    state[key] = archive[key]
-        except FileNotFoundError:
-            raise
-        except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as err:
-            if "allow_pickle" in str(err):  # NumPy refusing an object array, or a whole pickled file
-                what = "the file is" if key is None else f"array {key!r} holds"
-                raise ValueError(f"cannot load {path!r}: {what} pickled Python objects; glassgrad "
-                                 f"refuses pickles because loading one can run arbitrary code. "
-                                 f"Save with Module.save (plain numbers only)") from err
-            raise ValueError(f"cannot load {path!r}: not a readable .npz state dict "
-                             f"(truncated or corrupt?): {err}") from err
-        self.load_state_dict(state, strict=strict)
+        """Read parameters saved by ``save`` into this model; returns self. A damaged file, or one
+        that is not an .npz archive, raises a ValueError naming it. Never unpickles."""
+        from . import saving
+        arrays, _ = saving.read(path)
+        self.load_state_dict(arrays, strict=strict)
         return self
+
+    def get_config(self):
+        """The constructor arguments (plain numbers, strings, lists) that rebuild this module, for
+        ``nn.load``; None when it cannot be rebuilt that way (the default for your own Modules)."""
+        return None
 
     # ---- PyTorch ---------------------------------------------------------------------------
     def to_torch(self):
@@ -249,15 +223,6 @@ class Module:
         return "\n".join(lines)
 
 
-def _fsync_directory(directory):
-    if hasattr(os, "O_DIRECTORY"):  # POSIX only; elsewhere the rename is as durable as it gets
-        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 def _data(value):
     return value.data if isinstance(value, ag.Tensor) else value
 
@@ -282,6 +247,11 @@ class Sequential(Module):
         for module in self.layers:
             x = module(x)
         return x
+
+    def get_config(self):
+        from .saving import describe
+        specs = [describe(module) for module in self.layers]
+        return None if None in specs else {"layers": specs}
 
     def append(self, module):
         if not isinstance(module, Module):

@@ -111,6 +111,10 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
+        """Take the state and hyper-parameters of ``state_dict()``'s output. Everything is checked
+        first -- the layout, each buffer's shape and dtype against its parameter, the names of the
+        buffers -- so a failed load names what is wrong and changes nothing."""
+        name = type(self).__name__
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups):
             raise ValueError(f"state dict has {len(groups)} parameter groups, the optimizer has "
@@ -119,14 +123,50 @@ class Optimizer:
             if len(saved["params"]) != len(own["params"]):
                 raise ValueError(f"group {i}: state dict has {len(saved['params'])} parameters, the "
                                  f"optimizer has {len(own['params'])}")
+            for key, value in saved.items():
+                if _is_number(own.get(key)) and not _is_number(value):
+                    raise TypeError(f"{name}.load_state_dict: group {i}: {key} must be a number "
+                                    f"(as {own[key]!r} is), got {value!r}")
         params = [p for g in self.param_groups for p in g["params"]]
-        self.state = {}
-        for i, s in state_dict["state"].items():
-            p = params[int(i)]
-            self.state[p] = {k: (np.array(v, dtype=p.dtype) if isinstance(v, np.ndarray) else v)
-                                 for k, v in s.items()}
+        state = {}
+        for i, buffers in state_dict["state"].items():
+            try:
+                index = int(i)  # "3" too: a state dict that went through JSON
+            except (TypeError, ValueError):
+                index = -1
+            if not 0 <= index < len(params):
+                raise ValueError(f"{name}.load_state_dict: state for parameter {i!r}, but the "
+                                 f"parameters are numbered 0..{len(params) - 1}")
+            p = params[index]
+            state[p] = {key: self._checked_buffer(key, value, p, index)
+                        for key, value in buffers.items()}
+        self.state = state
         for saved, own in zip(groups, self.param_groups):
             own.update({k: v for k, v in saved.items() if k != "params"})
+
+    # The buffers each optimizer keeps per parameter; None: not declared (then not checked).
+    state_keys = None
+
+    def _checked_buffer(self, key, value, p, index):
+        """`value` as a buffer of parameter `p` (number `index`), or an error naming both."""
+        where = (f"{type(self).__name__}.load_state_dict: parameter {index}"
+                 + (f" ({p.name})" if p.name else "") + f", shape {p.shape} {p.dtype}")
+        if self.state_keys is not None and key not in self.state_keys:
+            raise ValueError(f"{where}: {key!r} is not a buffer {type(self).__name__} keeps (it "
+                             f"keeps {', '.join(self.state_keys)}); is this another optimizer's "
+                             "state dict?")
+        if value is None or _is_number(value):
+            return value  # "step", or a buffer not created yet
+        array = np.asarray(value.data if isinstance(value, ag.Tensor) else value)
+        if array.ndim == 0 and array.dtype.kind in "iuf":
+            return array.item()
+        if array.dtype.kind not in "iuf" or not np.can_cast(array.dtype, p.dtype, "same_kind"):
+            raise TypeError(f"{where}: {key!r} has dtype {array.dtype}, which cannot be "
+                            f"a buffer of a {p.dtype} parameter")
+        if array.shape != p.shape:
+            raise ValueError(f"{where}: {key!r} has shape {array.shape}, but a buffer must have "
+                             "its parameter's shape")
+        return np.array(array, dtype=p.dtype)  # a copy: the optimizer owns its buffers
 
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]
@@ -134,6 +174,10 @@ class Optimizer:
             lines.append(f"  group {i}: {len(g['params'])} tensors, "
                          + ", ".join(f"{k}={v}" for k, v in g.items() if k != "params"))
         return "\n".join(lines + [")"])
+
+
+def _is_number(value):
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
 
 def _check(name, value, low=0.0):
@@ -144,6 +188,8 @@ def _check(name, value, low=0.0):
 class SGD(Optimizer):
     """p -= lr * g, with g optionally given weight decay, momentum (buffer b = momentum b +
     (1 - dampening) g, starting at b = g) and Nesterov's look-ahead g + momentum b."""
+
+    state_keys = ("momentum_buffer",)
 
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0,
                  nesterov=False, maximize=False):
@@ -173,6 +219,8 @@ class Adam(Optimizer):
     """Adam: moving averages m (of g) and v (of g*g), bias-corrected, p -= lr m̂ / (sqrt(v̂) + eps).
     ``weight_decay`` adds wd * p to the gradient (L2); AdamW decays p directly instead.
     ``amsgrad`` uses the largest v seen so far."""
+
+    state_keys = ("step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")
 
     decoupled = False
 
@@ -233,6 +281,8 @@ class RMSprop(Optimizer):
     """Divide the gradient by a running root-mean-square: v = alpha v + (1 - alpha) g*g,
     p -= lr g / (sqrt(v) + eps); ``centered`` subtracts the squared running mean of g from v."""
 
+    state_keys = ("step", "square_avg", "momentum_buffer", "grad_avg")
+
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
                  centered=False, maximize=False):
         for name, value in [("lr", lr), ("alpha", alpha), ("eps", eps), ("weight_decay", weight_decay),
@@ -274,6 +324,8 @@ class RMSprop(Optimizer):
 class Adagrad(Optimizer):
     """Per-coordinate steps that shrink with the sum of squared gradients: s += g*g,
     p -= lr_t g / (sqrt(s) + eps), with lr_t = lr / (1 + (t - 1) lr_decay)."""
+
+    state_keys = ("step", "sum")
 
     def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0,
                  eps=1e-10, maximize=False):

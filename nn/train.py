@@ -1,4 +1,4 @@
-"""Training loop: `fit`, `evaluate`, `History`, `EarlyStopping`, and the `python -m nn.train` command.
+"""Training loop: `fit`, `evaluate`, `History` and `EarlyStopping`.
 
     history = fit(model, F.cross_entropy, Adam(model.parameters()), train_loader, epochs=10,
                   val=(X_val, y_val))
@@ -6,12 +6,16 @@
 
 One epoch: for every mini-batch, forward, loss, backward, (clip), step; then evaluate on `val`,
 step the learning-rate schedule, record the numbers, and ask the callbacks whether to stop.
+Progress bars are in nn/progress.py; the `python -m nn.train` command is in nn/cli.py.
 """
-import argparse
+import collections.abc
+import contextlib
 import math
-import os
+import signal
 import sys
+import threading
 import time
+import warnings
 
 import numpy as np
 
@@ -19,91 +23,27 @@ import autograd as ag
 
 from . import functional as F
 from .data import DataLoader
+from .progress import progress as _progress
 
 METRICS = {"accuracy": F.accuracy}
 
 
-# ----------------------------------------------------------------------------------------------
-# Progress bars: in a terminal tqdm when it is installed, otherwise a one-line text bar, so the
-# main job needs nothing beyond NumPy; in Jupyter a text bar that updates one output in place.
-
-class _TextBar:
-    def __init__(self, total, desc, file=sys.stderr):
-        self.total, self.desc, self.file, self.n, self.postfix = total, desc, file, 0, ""
-        self._last = 0.0
-
-    def update(self, n=1):
-        self.n += n
-        now = time.monotonic()
-        if now - self._last > 0.2 or self.n == self.total:
-            self._last = now
-            done = int(30 * self.n / max(self.total, 1))
-            self.file.write(f"\r{self.desc}: [{'#' * done}{'.' * (30 - done)}] "
-                            f"{self.n}/{self.total} {self.postfix}")
-            self.file.flush()
-
-    def set_postfix_str(self, text, refresh=True):
-        self.postfix = text
-
-    def close(self):
-        self.file.write("\n")
-        self.file.flush()
-
-
-class _NotebookBar(_TextBar):
-    """In Jupyter: the same text bar, as one output that updates in place (a display id), so a
-    saved notebook keeps each epoch's last state ("469/469 ... 3.2 s"), readable anywhere,
-    instead of a widget that other viewers show frozen at 0%."""
-
-    def __init__(self, total, desc):
-        from IPython.display import display
-        super().__init__(total, desc)
-        self._start = time.monotonic()
-        self._handle = display({"text/plain": self._text()}, raw=True, display_id=True)
-
-    def _text(self, seconds=None):
-        done = int(30 * self.n / max(self.total or 1, 1))
-        total = f"/{self.total}" if self.total else ""
-        took = f" ({seconds:.1f} s)" if seconds is not None else ""
-        return (f"{self.desc}: [{'#' * done}{'.' * (30 - done)}] {self.n}{total} batches "
-                f"{self.postfix}{took}").rstrip()
-
-    def update(self, n=1):
-        self.n += n
-        now = time.monotonic()
-        if now - self._last > 0.5:
-            self._last = now
-            self._handle.update({"text/plain": self._text()}, raw=True)
-
-    def close(self):
-        self._handle.update({"text/plain": self._text(time.monotonic() - self._start)}, raw=True)
-
-
-def _in_notebook():
-    shell = sys.modules.get("IPython") and sys.modules["IPython"].get_ipython()
-    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
-
-
-def _progress(total, desc, enabled):
-    if not enabled or os.environ.get("TQDM_DISABLE", "0").lower() not in ("", "0", "false"):
-        return None
-    if _in_notebook():
-        return _NotebookBar(total, desc)
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        return _TextBar(total, desc)
-    return tqdm(total=total, desc=desc, leave=True, dynamic_ncols=True)
+def _numbers(logs):
+    return " ".join(f"{k}={v:.4g}" for k, v in logs.items())
 
 
 # ----------------------------------------------------------------------------------------------
 
 class History:
-    """Per-epoch numbers: `history["train_loss"]`, `history["val_accuracy"]`, ..., and `lr`."""
+    """Per-epoch numbers: `history["train_loss"]`, `history["val_accuracy"]`, ..., and `lr`.
+
+    `interrupted` is True when training was stopped with Ctrl-C (the epochs completed are kept).
+    """
 
     def __init__(self):
         self.epochs = []
         self.logs = {}
+        self.interrupted = False
 
     def append(self, epoch, logs):
         self.epochs.append(epoch)
@@ -127,14 +67,22 @@ class History:
         return f"History({len(self)} epochs; last: {last})"
 
     def plot(self, axes=None):
-        """Loss curves (train and val) and one panel per metric. Needs matplotlib."""
-        import matplotlib.pyplot as plt
-        from matplotlib.ticker import MaxNLocator
+        """Loss curves (train and val) and one panel per metric; returns the axes. Needs
+        matplotlib. The figure it makes lays itself out when drawn or saved, so every label
+        stays inside it (fig.savefig needs no bbox_inches)."""
+        try:
+            import matplotlib.pyplot as plt
+            from matplotlib.ticker import MaxNLocator
+        except ImportError:
+            raise ImportError("History.plot draws with matplotlib, which is not installed: "
+                              "pip install matplotlib (or pip install glassgrad[notebooks])"
+                              ) from None
 
         names = sorted({k.split("_", 1)[1] for k in self.logs if k.startswith(("train_", "val_"))},
                        key=lambda n: (n != "loss", n))
         if axes is None:
-            _, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.2), squeeze=False)
+            _, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.2), squeeze=False,
+                                   layout="constrained")
             axes = axes[0]
         for ax, name in zip(axes, names):
             for split in ("train", "val"):
@@ -178,6 +126,9 @@ class EarlyStopping:
             model.load_state_dict(self.best_state)
 
 
+# ----------------------------------------------------------------------------------------------
+# Checks that turn a confusing failure later into a clear message now
+
 def _loader(data, batch_size, shuffle):
     if data is None or isinstance(data, DataLoader):
         return data
@@ -186,22 +137,157 @@ def _loader(data, batch_size, shuffle):
     return data  # any re-iterable of (xb, yb) batches
 
 
+def _describe(data):
+    if isinstance(data, DataLoader):
+        return (f"{len(data.X)} samples, batch_size={data.batch_size}, "
+                f"drop_last={data.drop_last}")
+    return type(data).__name__
+
+
+def _check_reusable(data, what, epochs):
+    """An iterator (a generator, say) gives its batches once: epoch 2 would get nothing."""
+    if epochs > 1 and isinstance(data, collections.abc.Iterator):
+        raise TypeError(f"fit: {what} is a {type(data).__name__}, an iterator that gives its "
+                        f"batches only once, but epochs={epochs}. Pass (X, y), a DataLoader, or "
+                        "a list of batches")
+
+
+def _check_not_empty(data, what):
+    if hasattr(data, "__len__") and len(data) == 0:
+        hint = ""
+        if isinstance(data, DataLoader) and len(data.X):
+            hint = (": drop_last=True drops the only, partial batch; use a batch_size of at "
+                    f"most {len(data.X)}, or drop_last=False")
+        raise ValueError(f"fit: the {what} data gives no batches ({_describe(data)}){hint}")
+
+
+def _check_finite(xb, yb, where, data):
+    """Raise, naming the array and the row, if the batch holds NaN or inf: it would make the loss
+    NaN whatever the learning rate, and the weights NaN one step later."""
+    for name, array, whole in (("inputs", xb, "X"), ("targets", yb, "y")):
+        a = np.asarray(array)
+        if a.dtype.kind not in "fc" or np.isfinite(a).all():
+            continue
+        bad = np.argwhere(~np.isfinite(a))[0]
+        value = a[tuple(bad)]
+        cell = f"row {bad[0]} of the batch" + (f", column {tuple(int(i) for i in bad[1:])}"
+                                               if len(bad) > 1 else "")
+        origin = ""
+        if isinstance(data, DataLoader):
+            full = getattr(data, whole)
+            rows = ~np.isfinite(full).reshape(len(full), -1).all(axis=1)
+            origin = (f"; {int(rows.sum())} rows of {whole} hold NaN or inf, the first is row "
+                      f"{int(np.argmax(rows))}")
+        raise ValueError(f"{where}: the {name} hold {value} ({cell}){origin}. NaN or inf in the "
+                         "data makes the loss NaN, and every weight one step later: find such "
+                         "rows with np.isfinite(a).all(axis=1), then drop or fill them")
+
+
+def _needs_batch_checks(data):
+    """Whether each batch of `data` must be checked for NaN/inf: not for a DataLoader whose arrays
+    are finite (one pass over them, rather than one per epoch); where they are not, the batches
+    are checked so that the error names the batch it happens in."""
+    if not isinstance(data, DataLoader):
+        return True
+    arrays = (np.asarray(a) for a in (data.X, data.y))
+    return not all(a.dtype.kind not in "fc" or np.isfinite(a).all() for a in arrays)
+
+
+@contextlib.contextmanager
+def _whole_steps():
+    """Hold a Ctrl-C until the optimizer step in progress is done: an interrupted run never has
+    some parameters (or optimizer buffers) updated and others not. Yields `between_steps()`,
+    which raises the held KeyboardInterrupt (or calls the handler that was set before)."""
+    if threading.current_thread() is not threading.main_thread() \
+            or signal.getsignal(signal.SIGINT) is None:
+        yield lambda: None  # only the main thread receives signals; None: set outside Python
+        return
+    caught = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(frame))
+
+    def between_steps():
+        if caught:
+            frame = caught.pop()
+            if callable(previous) and previous is not signal.default_int_handler:
+                previous(signal.SIGINT, frame)
+            elif previous != signal.SIG_IGN:
+                raise KeyboardInterrupt
+
+    try:
+        yield between_steps
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        between_steps()  # one that came after the last step
+
+
+# ----------------------------------------------------------------------------------------------
+
 def evaluate(model, data, loss_fn, metrics=("accuracy",), batch_size=1024):
-    """Mean loss and metrics over `data` (a DataLoader, (X, y), or batches), without gradients."""
+    """Mean loss and metrics over `data` (a DataLoader, (X, y), or batches), without gradients.
+
+    The model is put in eval mode (Dropout off) meanwhile, and back in the mode it was in after,
+    even when something goes wrong.
+    """
     data = _loader(data, batch_size, shuffle=False)
+    return _evaluate(model, data, loss_fn, metrics, _needs_batch_checks(data))
+
+
+def _evaluate(model, data, loss_fn, metrics, check):
     was_training = getattr(model, "training", False)
     model.eval()
     totals, n = {}, 0
-    with ag.no_grad():
-        for xb, yb in data:
-            out = model(ag.as_tensor(xb))
-            size = len(xb)
-            totals["loss"] = totals.get("loss", 0.0) + float(loss_fn(out, yb)) * size
-            for m in metrics:
-                totals[m] = totals.get(m, 0.0) + float(METRICS[m](out, yb)) * size
-            n += size
-    model.train(was_training)
+    try:
+        with ag.no_grad():
+            for i, (xb, yb) in enumerate(data, 1):
+                if check:
+                    _check_finite(xb, yb, f"evaluate: batch {i}", data)
+                out = model(ag.as_tensor(xb))
+                size = len(xb)
+                totals["loss"] = totals.get("loss", 0.0) + float(loss_fn(out, yb)) * size
+                for m in metrics:
+                    totals[m] = totals.get(m, 0.0) + float(METRICS[m](out, yb)) * size
+                n += size
+    finally:
+        model.train(was_training)
+    if n == 0:
+        raise ValueError(f"evaluate: the data gave no samples ({_describe(data)})")
     return {k: v / n for k, v in totals.items()}
+
+
+def _params(optimizer):
+    return [p for group in optimizer.param_groups for p in group["params"]]
+
+
+def _train_epoch(model, loss_fn, optimizer, train, metrics, clip, bar, epoch, check,
+                 between_steps):
+    """One pass over `train`; returns the mean train_ numbers, or None if it gave no batches.
+    `check`: whether to check each batch for NaN/inf; `between_steps()` raises a held Ctrl-C."""
+    from . import optim
+
+    model.train()
+    params = _params(optimizer)
+    totals, n = {}, 0
+    for i, (xb, yb) in enumerate(train, 1):
+        if check:
+            _check_finite(xb, yb, f"fit: batch {i} of epoch {epoch}", train)
+        out = model(ag.as_tensor(xb))
+        loss = loss_fn(out, yb)
+        optimizer.zero_grad()
+        loss.backward()
+        if clip is not None:
+            optim.clip_grad_norm_(params, clip)
+        optimizer.step()
+        between_steps()
+        size = len(xb)
+        n += size
+        totals["loss"] = totals.get("loss", 0.0) + float(loss) * size
+        for m in metrics:
+            totals[m] = totals.get(m, 0.0) + float(METRICS[m](out.detach(), yb)) * size
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix_str(" ".join(f"{k}={v / n:.4f}" for k, v in totals.items()),
+                                refresh=False)
+    return {f"train_{k}": v / n for k, v in totals.items()} if n else None
 
 
 def fit(model, loss_fn, optimizer, train, epochs, val=None, scheduler=None, clip_grad_norm=None,
@@ -212,6 +298,13 @@ def fit(model, loss_fn, optimizer, train, epochs, val=None, scheduler=None, clip
     scheduler: stepped once per epoch; a ReduceLROnPlateau is given the val loss (else train loss).
     clip_grad_norm: clip the global gradient norm to this value before every step.
     callbacks: callables (epoch, logs, model) -> True to stop; EarlyStopping is one.
+    progress: a bar per epoch (for up to 25 epochs), or one bar for the whole run (for more).
+
+    Bad data is named before it does harm: a batch holding NaN or inf raises a ValueError naming
+    the batch, the array and the row; training data that gives no batches raises before training.
+    Ctrl-C stops training after the current step (never halfway through one) and returns the
+    History of the epochs completed, with `history.interrupted` set; the model is left in
+    training mode.
     """
     from . import optim
 
@@ -220,52 +313,75 @@ def fit(model, loss_fn, optimizer, train, epochs, val=None, scheduler=None, clip
             raise ValueError(f"unknown metric {m!r}; available: {sorted(METRICS)}")
     train = _loader(train, batch_size, shuffle=True)
     val = _loader(val, batch_size, shuffle=False)
-    params = [p for group in optimizer.param_groups for p in group["params"]]
+    _check_reusable(train, "train", epochs)
+    _check_reusable(val, "val", epochs)
+    _check_not_empty(train, "training")
+    if val is not None:
+        _check_not_empty(val, "validation")
     history = History()
-    for epoch in range(1, epochs + 1):
+    per_epoch = epochs <= 25
+    run_bar = None if per_epoch else _progress(epochs, "training", progress, unit="epoch")
+    epoch, bar, diverged = 0, None, False
+    check_train, check_val = _needs_batch_checks(train), _needs_batch_checks(val)
+    try:
+        with _whole_steps() as between_steps:
+            for epoch in range(1, epochs + 1):
+                start = time.perf_counter()
+                bar = _progress(len(train) if hasattr(train, "__len__") else None,
+                                f"epoch {epoch}/{epochs}", progress and per_epoch)
+                logs = _train_epoch(model, loss_fn, optimizer, train, metrics, clip_grad_norm, bar,
+                                    epoch, check_train, between_steps)
+                if logs is None:
+                    if bar is not None:
+                        bar.close()
+                        bar = None
+                    if epoch == 1:
+                        raise ValueError(f"fit: the training data gave no batches in epoch 1 "
+                                         f"({_describe(train)})")
+                    warnings.warn(f"fit: the training data gave no batches in epoch {epoch} (a "
+                                  "one-shot iterable?); stopping with the history of the "
+                                  f"{epoch - 1} epochs trained", RuntimeWarning, stacklevel=2)
+                    break
+                if not math.isfinite(logs["train_loss"]) and not diverged:
+                    diverged = True
+                    warnings.warn(f"fit: epoch {epoch}: the training loss is {logs['train_loss']}, "
+                                  "from finite data: training diverged; try a smaller learning "
+                                  "rate, or clip_grad_norm=", RuntimeWarning, stacklevel=2)
+                if val is not None:
+                    scores = _evaluate(model, val, loss_fn, metrics, check_val)
+                    logs.update({f"val_{k}": v for k, v in scores.items()})
+                logs["lr"] = optimizer.param_groups[0]["lr"]
+                logs["seconds"] = time.perf_counter() - start
+                shown = _numbers({k: v for k, v in logs.items() if k != "seconds"})
+                if bar is not None:
+                    bar.set_postfix_str(shown)
+                    bar.close()
+                    bar = None
+                if run_bar is not None:
+                    run_bar.set_postfix_str(shown, refresh=False)
+                    run_bar.update(1)
+                history.append(epoch, logs)
+                if scheduler is not None:
+                    if isinstance(scheduler, optim.ReduceLROnPlateau):
+                        scheduler.step(logs.get("val_loss", logs["train_loss"]))
+                    else:
+                        scheduler.step()
+                if any([cb(epoch, logs, model) for cb in callbacks]):
+                    break
+                if diverged and not all(np.isfinite(p.data).all() for p in _params(optimizer)):
+                    warnings.warn(f"fit: stopping after epoch {epoch}: the weights hold NaN or "
+                                  "inf, so every later step would too", RuntimeWarning, stacklevel=2)
+                    break
+    except KeyboardInterrupt:
+        history.interrupted = True
         model.train()
-        bar = _progress(len(train) if hasattr(train, "__len__") else None,
-                        f"epoch {epoch}/{epochs}", progress)
-        totals, n = {}, 0
-        shown = -math.inf  # when the numbers after the bar were last formatted
-        for xb, yb in train:
-            out = model(ag.as_tensor(xb))
-            loss = loss_fn(out, yb)
-            optimizer.zero_grad()
-            loss.backward()
-            if clip_grad_norm is not None:
-                optim.clip_grad_norm_(params, clip_grad_norm)
-            optimizer.step()
-            size = len(xb)
-            n += size
-            totals["loss"] = totals.get("loss", 0.0) + float(loss) * size
-            for m in metrics:
-                totals[m] = totals.get(m, 0.0) + float(METRICS[m](out.data, yb)) * size
-            if bar is not None:
-                bar.update(1)
-                now = time.monotonic()
-                if now - shown >= 0.1:  # the bar redraws at most 10 times a second: format no more
-                    shown = now
-                    bar.set_postfix_str(" ".join(f"{k}={v / n:.4f}" for k, v in totals.items()),
-                                        refresh=False)
-        logs = {f"train_{k}": v / n for k, v in totals.items()}
-        if not math.isfinite(logs["train_loss"]):
-            print(f"epoch {epoch}: the training loss is {logs['train_loss']}; try a smaller "
-                  "learning rate or clip_grad_norm=", file=sys.stderr)
-        if val is not None:
-            logs.update({f"val_{k}": v for k, v in evaluate(model, val, loss_fn, metrics).items()})
-        logs["lr"] = optimizer.param_groups[0]["lr"]
-        if bar is not None:
-            bar.set_postfix_str(" ".join(f"{k}={v:.4g}" for k, v in logs.items()))
-            bar.close()
-        history.append(epoch, logs)
-        if scheduler is not None:
-            if isinstance(scheduler, optim.ReduceLROnPlateau):
-                scheduler.step(logs.get("val_loss", logs["train_loss"]))
-            else:
-                scheduler.step()
-        if any([cb(epoch, logs, model) for cb in callbacks]):
-            break
+        print(f"\ninterrupted in epoch {epoch}: returning the history of the {len(history)} "
+              "epochs completed (the model keeps the weights of the last step)",
+              file=sys.stderr)
+    finally:
+        for open_bar in (bar, run_bar):
+            if open_bar is not None:
+                open_bar.close()
     for cb in callbacks:
         if hasattr(cb, "on_train_end"):
             cb.on_train_end(model)
@@ -273,104 +389,11 @@ def fit(model, loss_fn, optimizer, train, epochs, val=None, scheduler=None, clip
 
 
 # ----------------------------------------------------------------------------------------------
-# python -m nn.train
-
-def _dataset(name, args):
-    from . import data
-
-    if name == "mnist":
-        return data.mnist(args.data_dir, download=not args.no_download)
-    if name == "binary_mnist":
-        return data.binary_mnist(3, 7, args.data_dir, download=not args.no_download)
-    if name == "spirals":
-        X, y = data.spirals(300, 3, seed=args.seed)
-    elif name == "xor":
-        X, y = data.xor()
-        return (X, y), (X, y)
-    elif name == "sine":
-        X, y = data.sine(1024, seed=args.seed)
-    else:
-        raise ValueError(name)
-    rows = np.random.default_rng(args.seed).permutation(len(X))
-    cut = int(0.8 * len(X))
-    return (X[rows[:cut]], y[rows[:cut]]), (X[rows[cut:]], y[rows[cut:]])
-
-
-_DEFAULT_SIZES = {"mnist": "784,300,75,10", "binary_mnist": "784,64,32,2", "spirals": "2,64,64,3",
-                  "xor": "2,4,1", "sine": "1,64,64,1"}
-
 
 def main(argv=None):
-    from . import MLP, manual_seed, optim
-    from .data import DatasetError
-
-    p = argparse.ArgumentParser(
-        prog="python -m nn.train",
-        description="Train an MLP (default: 784-300-75-10 ReLU on MNIST, 12 epochs of Adam at "
-                    "lr 2e-3 with cosine annealing, batch 128) and print the test accuracy.")
-    p.add_argument("--dataset", default="mnist", choices=sorted(_DEFAULT_SIZES))
-    p.add_argument("--sizes", help="layer sizes, comma-separated (default depends on dataset)")
-    p.add_argument("--activation", default="relu", choices=["relu", "tanh", "sigmoid", "leaky_relu"])
-    p.add_argument("--optimizer", default="adam", choices=["adam", "adamw", "sgd", "rmsprop", "adagrad"])
-    p.add_argument("--lr", type=float, default=2e-3)
-    p.add_argument("--schedule", default="cosine", choices=["cosine", "none", "plateau"],
-                   help="learning-rate schedule over the epochs (default: cosine annealing)")
-    p.add_argument("--epochs", type=int, default=12)
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--data-dir", default=None,
-                   help="folder holding mnist/ (default: $GLASSGRAD_DATA or ~/.cache/glassgrad)")
-    p.add_argument("--no-download", action="store_true", help="fail instead of downloading MNIST")
-    p.add_argument("--subset", type=int, default=None,
-                   help="train on only this many training examples (quick runs)")
-    p.add_argument("--save", default=None, help="write the trained weights to this .npz file")
-    p.add_argument("--no-progress", action="store_true")
-    args = p.parse_args(argv)
-
-    try:
-        (X, y), (X_test, y_test) = _dataset(args.dataset, args)
-    except DatasetError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    if args.subset:
-        X, y = X[:args.subset], y[:args.subset]
-
-    manual_seed(args.seed)
-    sizes = [int(s) for s in (args.sizes or _DEFAULT_SIZES[args.dataset]).split(",")]
-    regression = args.dataset == "sine"
-    binary = args.dataset == "xor"
-    model = MLP(sizes, activation=args.activation)
-    if regression:
-        loss_fn, metrics = F.mse_loss, ()
-    elif binary:
-        loss_fn, metrics = F.binary_cross_entropy_with_logits, ("accuracy",)
-    else:
-        loss_fn, metrics = F.cross_entropy, ("accuracy",)
-    opt_cls = {"adam": optim.Adam, "adamw": optim.AdamW, "sgd": optim.SGD,
-               "rmsprop": optim.RMSprop, "adagrad": optim.Adagrad}[args.optimizer]
-    optimizer = opt_cls(model.parameters(), lr=args.lr)
-    scheduler = {"cosine": lambda: optim.CosineAnnealingLR(optimizer, T_max=args.epochs),
-                 "plateau": lambda: optim.ReduceLROnPlateau(optimizer, patience=1),
-                 "none": lambda: None}[args.schedule]()
-
-    print(f"{model}\ntraining on {len(X)} examples of {args.dataset} for {args.epochs} epochs "
-          f"(batch {args.batch_size}, {args.optimizer} lr={args.lr}, schedule={args.schedule}, "
-          f"seed={args.seed})", flush=True)
-    loader = DataLoader(X, y, batch_size=args.batch_size, shuffle=True, seed=args.seed)
-    start = time.perf_counter()
-    fit(model, loss_fn, optimizer, loader, args.epochs, val=(X_test, y_test),
-        scheduler=scheduler, metrics=metrics, progress=not args.no_progress)
-    seconds = time.perf_counter() - start
-    result = evaluate(model, (X_test, y_test), loss_fn, metrics)
-    if args.save:
-        model.save(args.save)
-        print(f"saved the weights to {args.save}")
-    if regression:
-        print(f"test mse: {result['loss']:.6f} ({seconds:.1f} s)")
-    else:
-        print(f"test accuracy: {100 * result['accuracy']:.2f}% (test loss {result['loss']:.4f}, "
-              f"{seconds:.1f} s)")
-    return 0
+    """`python -m nn.train`: train an MLP from the command line (nn/cli.py)."""
+    from .cli import main as command
+    return command(argv)
 
 
 if __name__ == "__main__":

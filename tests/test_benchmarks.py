@@ -33,9 +33,12 @@ RUNS = {
 
 
 @pytest.mark.parametrize("name", list(RUNS))
-def test_benchmark_script_runs_and_its_implementations_agree(name):
+def test_benchmark_script_runs_and_its_implementations_agree(name, request):
     args, expected = RUNS[name]
     script = os.path.join(ROOT, "benchmarks", args[0])
+    with open(script, encoding="utf-8") as f:
+        if "mnist(" in f.read():  # it reads MNIST (itself, or through mnist_mlp's loader)
+            request.getfixturevalue("needs_mnist")
     done = subprocess.run([sys.executable, script, *args[1:], "--threads", "1"], cwd=ROOT,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, (

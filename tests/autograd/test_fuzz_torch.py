@@ -31,7 +31,8 @@ import warnings
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip(
+    "torch", reason="missing resource: PyTorch, the oracle extra (pip install -e '.[oracle]')")
 
 from hypothesis import assume, given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402

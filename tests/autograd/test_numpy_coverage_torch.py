@@ -4,7 +4,8 @@ that PyTorch has an equivalent of."""
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip(
+    "torch", reason="missing resource: PyTorch, the oracle extra (pip install -e '.[oracle]')")
 
 from helpers import assert_matches_torch, f64  # noqa: E402
 from op_catalogue import FIXED, SCANS  # noqa: E402

@@ -4,7 +4,8 @@ Conventions at non-differentiable points are compared with PyTorch's too."""
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip(
+    "torch", reason="missing resource: PyTorch, the oracle extra (pip install -e '.[oracle]')")
 F = pytest.importorskip("torch.nn.functional")
 
 import autograd as ag  # noqa: E402

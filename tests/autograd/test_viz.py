@@ -17,7 +17,8 @@ from autograd import Op, Tensor, viz
 from autograd.graph import backward_order
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
-                               reason="Graphviz's dot is not installed (CI installs it)")
+                               reason="missing resource: Graphviz's dot program (apt install "
+                                      "graphviz / brew install graphviz / conda install graphviz)")
 SVG = "{http://www.w3.org/2000/svg}"
 
 

@@ -122,46 +122,95 @@ def test_batch_size_must_be_a_positive_integer(size):
 # --- toy datasets ----------------------------------------------------------------------------
 
 def test_xor_is_the_four_points_with_a_float_target_column():
-    X, y = data.xor()
+    (X, y), _ = data.xor()
     assert X.dtype == np.float32 and X.shape == (4, 2)
     assert y.dtype == np.float32 and y.shape == (4, 1)
     np.testing.assert_array_equal(y[:, 0], np.logical_xor(X[:, 0], X[:, 1]))
 
 
+def test_xor_tests_on_the_same_four_points():
+    (X, y), (X_test, y_test) = data.xor()
+    np.testing.assert_array_equal(X_test, X)
+    np.testing.assert_array_equal(y_test, y)
+
+
 def test_sine_gives_float32_columns_of_sin_x_on_minus_pi_to_pi():
-    X, y = data.sine(n=100, seed=0)
+    (X, y), _ = data.sine(n=100, seed=0)
     assert X.shape == y.shape == (100, 1) and X.dtype == y.dtype == np.float32
     assert X.min() >= -np.pi and X.max() <= np.pi
     np.testing.assert_allclose(y, np.sin(X), atol=1e-6)
 
 
 def test_sine_noise_has_the_requested_spread():
-    X, y = data.sine(n=4000, noise=0.1, seed=0)
+    (X, y), _ = data.sine(n=4000, noise=0.1, seed=0)
     assert abs(np.std(y - np.sin(X)) - 0.1) < 0.01
 
 
 def test_sine_is_reproducible_with_a_seed():
     a, b = data.sine(n=50, noise=0.1, seed=7), data.sine(n=50, noise=0.1, seed=7)
-    np.testing.assert_array_equal(a[0], b[0])
-    np.testing.assert_array_equal(a[1], b[1])
+    for part_a, part_b in zip(a, b):
+        np.testing.assert_array_equal(part_a.X, part_b.X)
+        np.testing.assert_array_equal(part_a.y, part_b.y)
+
+
+def test_sine_test_points_are_drawn_apart_from_the_training_points():
+    (X, _), (X_test, y_test) = data.sine(n=50, seed=0, n_test=30)
+    assert X_test.shape == (30, 1) and not np.isin(X_test, X).any()
+    np.testing.assert_allclose(y_test, np.sin(X_test), atol=1e-6)
 
 
 def test_spirals_gives_n_points_per_class():
-    X, y = data.spirals(n=20, classes=4, seed=0)
+    (X, y), (X_test, y_test) = data.spirals(n=20, classes=4, seed=0, n_test=5)
     assert X.shape == (80, 2) and X.dtype == np.float32 and y.dtype == np.int64
     np.testing.assert_array_equal(np.bincount(y), [20, 20, 20, 20])
+    assert X_test.shape == (20, 2)
+    np.testing.assert_array_equal(np.bincount(y_test), [5, 5, 5, 5])
 
 
 def test_spirals_is_reproducible_with_a_seed_and_varies_without_the_same_one():
-    a, b, c = (data.spirals(n=20, seed=s)[0] for s in (1, 1, 2))
+    a, b, c = (data.spirals(n=20, seed=s).train.X for s in (1, 1, 2))
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
 
 
-# --- the real MNIST files (from $GLASSGRAD_DATA, set by the root conftest) ---------------------
+@pytest.mark.parametrize("load", [data.xor, data.sine, data.spirals])
+def test_every_toy_dataset_returns_train_and_test_as_mnist_does(load):
+    result = load()
+    (X, y), (X_test, y_test) = result
+    assert result.train.X is X and result.test.y is y_test
+    assert len(X) == len(y) and len(X_test) == len(y_test) and X.shape[1:] == X_test.shape[1:]
+
+
+def test_the_training_set_does_not_depend_on_the_size_of_the_test_set():
+    a, b = data.spirals(n=30, seed=3, n_test=5), data.spirals(n=30, seed=3, n_test=50)
+    np.testing.assert_array_equal(a.train.X, b.train.X)
+
+
+# --- validation_split --------------------------------------------------------------------------
+
+def test_validation_split_holds_out_the_fraction_and_keeps_every_row_once():
+    X, y = numbered(60)
+    (X_train, y_train), (X_val, y_val) = data.validation_split(X, y, 1 / 12, seed=0)
+    assert len(y_val) == 5 and len(y_train) == 55
+    np.testing.assert_array_equal(np.sort(np.concatenate([y_train, y_val])), np.arange(60))
+    np.testing.assert_array_equal(X_val[:, 0], y_val)  # rows stay whole
+
+
+def test_validation_split_of_zero_holds_out_nothing():
+    X, y = numbered(10)
+    (X_train, _), (X_val, _) = data.validation_split(X, y, 0.0)
+    assert len(X_train) == 10 and len(X_val) == 0
+
+
+def test_validation_split_rejects_a_fraction_outside_0_to_1():
+    with pytest.raises(ValueError, match="fraction"):
+        data.validation_split(*numbered(10), 1.0)
+
+
+# --- the real MNIST files (from $GLASSGRAD_DATA or the user cache; skipped, named, without) -----
 
 @pytest.fixture(scope="module")
-def real_mnist():
+def real_mnist(needs_mnist):
     return data.mnist(download=False)
 
 
@@ -184,9 +233,18 @@ def test_mnist_labels_are_int64_digits_all_present(real_mnist):
     np.testing.assert_array_equal(np.unique(yt), np.arange(10))
 
 
-def test_the_built_in_checksums_are_the_shared_ones():
-    sums = Path(os.environ["GLASSGRAD_DATA"], "mnist", "SHA256SUMS.uncompressed").read_text()
-    assert dict(line.split()[::-1] for line in sums.splitlines() if line) == data.MNIST_SHA256
+def test_the_built_in_checksums_are_the_shared_ones(needs_mnist):
+    # Hashed here with gzip and hashlib, apart from nn.data's own reading of the files.
+    folder = data.mnist_folder()
+    for name in data.MNIST_FILES:
+        raw_path, gz_path = folder / name, folder / (name + ".gz")
+        raw = raw_path.read_bytes() if raw_path.is_file() else gzip.decompress(gz_path.read_bytes())
+        assert hashlib.sha256(raw).hexdigest() == data.MNIST_SHA256[name], name
+        assert len(raw) == data.MNIST_SIZES[name], name
+    sums = folder / "SHA256SUMS.uncompressed"  # the shared data folder's own list, when present
+    if sums.is_file():
+        listed = dict(line.split()[::-1] for line in sums.read_text().splitlines() if line)
+        assert listed == data.MNIST_SHA256
 
 
 def test_default_root_is_glassgrad_data(monkeypatch, tmp_path):
@@ -195,7 +253,7 @@ def test_default_root_is_glassgrad_data(monkeypatch, tmp_path):
 
 
 def test_default_root_without_glassgrad_data_is_the_user_cache(monkeypatch, tmp_path):
-    monkeypatch.delenv("GLASSGRAD_DATA")
+    monkeypatch.delenv("GLASSGRAD_DATA", raising=False)  # unset already on a fresh machine
     monkeypatch.setenv("HOME", str(tmp_path))
     assert data.default_root() == tmp_path / ".cache" / "glassgrad"
 
@@ -340,3 +398,59 @@ def test_binary_mnist_keeps_the_two_digits_labelled_0_and_1(fake_root):
 def test_binary_mnist_needs_two_different_digits():
     with pytest.raises(ValueError, match="two different digits"):
         data.binary_mnist(3, 3, download=False)
+
+
+# --- where the files are: GLASSGRAD_DATA at the mnist folder itself -------------------------------
+
+def test_a_root_that_is_the_mnist_folder_itself_is_understood(fake_root):
+    (X, _), (_, yt) = data.mnist(fake_root / "mnist", download=False)
+    assert X.shape == (6, 784) and yt.tolist() == [7, 3, 2, 9]
+
+
+def test_glassgrad_data_pointing_at_the_mnist_folder_is_understood(fake_root, monkeypatch):
+    monkeypatch.setenv("GLASSGRAD_DATA", str(fake_root / "mnist"))
+    (_, y), _ = data.mnist(download=False)
+    assert y.tolist() == [3, 7, 1, 3, 7, 0]
+    assert data.mnist_folder() == fake_root / "mnist"
+
+
+def test_an_empty_folder_named_mnist_is_where_mnist_goes(tmp_path):
+    (tmp_path / "mnist").mkdir()
+    assert data.mnist_folder(tmp_path / "mnist") == tmp_path / "mnist"
+    assert data.mnist_folder(tmp_path) == tmp_path / "mnist"
+
+
+# --- un-gzipping is bounded by the file's known size ------------------------------------------------
+
+def test_a_gzip_file_that_expands_beyond_the_mnist_size_is_refused(fake_root):
+    (fake_root / "mnist" / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(bytes(20_000)))
+    with pytest.raises(DatasetError, match="more than 10008 bytes"):
+        data.mnist(fake_root, download=False)
+
+
+def test_un_gzipping_a_bomb_stops_at_the_limit_without_expanding_it():
+    import tracemalloc
+    bomb = gzip.compress(bytes(50_000_000))  # 50 MB of zeros in about 50 KB
+    tracemalloc.start()
+    try:
+        with pytest.raises(DatasetError, match="more than 10008 bytes"):
+            data._ungzip(bomb, "bomb.gz", 10_008)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 5_000_000  # never anywhere near the 50 MB it would expand to
+
+
+def test_a_gzip_file_of_several_members_is_read_whole(fake_root):
+    raw = fake_files()["train-labels-idx1-ubyte"]
+    gz = fake_root / "mnist" / "train-labels-idx1-ubyte.gz"
+    gz.write_bytes(gzip.compress(raw[:5]) + gzip.compress(raw[5:]))
+    (_, y), _ = data.mnist(fake_root, download=False)
+    assert y.tolist() == [3, 7, 1, 3, 7, 0]
+
+
+def test_a_raw_file_larger_than_the_mnist_size_is_refused_unread(fake_root):
+    path = replace_file(fake_root, "t10k-labels-idx1-ubyte", bytes(10_009))
+    with pytest.raises(DatasetError, match="too long: 10009 bytes"):
+        data.mnist(fake_root, download=False)
+    assert path.exists()

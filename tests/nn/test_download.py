@@ -7,7 +7,9 @@ nothing behind.
 import gzip
 import hashlib
 import http.server
+import os
 import socket
+import subprocess
 import sys
 import threading
 
@@ -53,7 +55,10 @@ class Server:
                     return
                 body, how = server.routes[self.path]
                 self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
+                if how == "no-length":  # the body's end is the connection's end
+                    self.close_connection = True
+                else:
+                    self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 if how == "cut":  # announce the whole body, send half, hang up
                     self.wfile.write(body[: len(body) // 2])
@@ -99,7 +104,10 @@ def dead_mirror():
 
 
 def folder_contents(root):
-    return sorted(p.name for p in (root / "mnist").iterdir())
+    """The names in root/mnist; [] when the folder is not there (a failed first download removes
+    the folder it created)."""
+    folder = root / "mnist"
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
 
 
 def test_missing_files_are_downloaded_from_a_good_mirror(server, tmp_path):
@@ -214,3 +222,53 @@ def test_without_tqdm_progress_is_reported_as_plain_text(server, tmp_path, monke
     monkeypatch.setitem(sys.modules, "tqdm.auto", None)
     data.mnist(tmp_path, mirrors=[server.mirror("good")])
     assert "downloading train-images-idx3-ubyte.gz: 100%" in capsys.readouterr().err
+
+
+# --- what a failed or killed download leaves behind ----------------------------------------------
+
+def test_a_failed_first_download_leaves_no_empty_folders(tmp_path, dead_mirror):
+    root = tmp_path / "data" / "deeper"
+    with pytest.raises(DatasetError):
+        data.mnist(root, mirrors=[dead_mirror])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_download_keeps_folders_that_were_there_before(tmp_path, dead_mirror):
+    (tmp_path / "mnist").mkdir()
+    with pytest.raises(DatasetError):
+        data.mnist(tmp_path, mirrors=[dead_mirror])
+    assert (tmp_path / "mnist").is_dir()
+
+
+def dead_pid():
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+@pytest.mark.skipif(os.name != "posix", reason="stale temporaries are found by process id")
+def test_a_part_file_left_by_a_killed_download_is_removed_by_the_next_download(server, tmp_path):
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    stale = folder / f".train-images-idx3-ubyte.{dead_pid()}-abc123.part"
+    live = folder / f".train-labels-idx1-ubyte.{os.getpid()}-def456.part"  # still being written
+    stale.write_bytes(b"half a download")
+    live.write_bytes(b"a download under way")
+    data.mnist(tmp_path, mirrors=[server.mirror("good")])
+    assert not stale.exists() and live.exists()
+
+
+def test_a_server_announcing_more_than_the_file_can_hold_is_refused(server, tmp_path, monkeypatch):
+    monkeypatch.setitem(data.MNIST_SIZES, "train-images-idx3-ubyte", 100)
+    server.routes["/big/train-images-idx3-ubyte.gz"] = (bytes(2 << 20), "ok")
+    with pytest.raises(DatasetError, match="announces 2097152 bytes"):
+        data.mnist(tmp_path, mirrors=[f"http://127.0.0.1:{server.httpd.server_port}/big/"])
+    assert folder_contents(tmp_path) == []
+
+
+def test_a_server_sending_more_than_the_file_can_hold_is_cut_off(server, tmp_path, monkeypatch):
+    monkeypatch.setitem(data.MNIST_SIZES, "train-images-idx3-ubyte", 100)
+    server.routes["/big/train-images-idx3-ubyte.gz"] = (bytes(2 << 20), "no-length")
+    with pytest.raises(DatasetError, match="sent more than"):
+        data.mnist(tmp_path, mirrors=[f"http://127.0.0.1:{server.httpd.server_port}/big/"])
+    assert folder_contents(tmp_path) == []

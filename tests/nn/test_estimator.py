@@ -214,7 +214,7 @@ def test_clone_gives_an_unfitted_copy_with_the_same_parameters():
 # --- inside scikit-learn's tools ---------------------------------------------------------------
 
 def test_classifier_in_a_pipeline_with_a_scaler_cross_validates_on_spirals():
-    X, y = spirals(100, classes=3, noise=0.1, seed=0)
+    (X, y), _ = spirals(100, classes=3, noise=0.1, seed=0)
     pipe = make_pipeline(StandardScaler(),
                          MLPClassifier(hidden_layer_sizes=(32, 32), lr=1e-2, max_iter=150,
                                        random_state=0))
@@ -223,7 +223,7 @@ def test_classifier_in_a_pipeline_with_a_scaler_cross_validates_on_spirals():
 
 
 def test_regressor_in_a_pipeline_with_a_scaler_cross_validates_on_sine():
-    X, y = sine(300, seed=0)
+    (X, y), _ = sine(300, seed=0)
     pipe = make_pipeline(StandardScaler(),
                          MLPRegressor(hidden_layer_sizes=(64, 64), activation="tanh", lr=1e-2,
                                       random_state=0))
@@ -333,3 +333,24 @@ def test_without_sklearn_predict_checks_the_number_of_features(plain):
     reg = plain.MLPRegressor(max_iter=1).fit(*linear_targets())
     with pytest.raises(ValueError, match="X has 2 features, but MLPRegressor is expecting 3"):
         reg.predict(np.zeros((4, 2)))
+
+
+# ---- stopping at max_iter -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
+def test_stopping_at_max_iter_unconverged_warns_with_scikit_learns_convergence_warning(Estimator):
+    from sklearn.exceptions import ConvergenceWarning
+    (X, y), _ = spirals(30, seed=0)
+    with pytest.warns(ConvergenceWarning, match="max_iter=3"):
+        Estimator(hidden_layer_sizes=(8,), max_iter=3, random_state=0).fit(X, y)
+
+
+def test_a_run_that_converges_before_max_iter_does_not_warn():
+    import warnings
+    from sklearn.exceptions import ConvergenceWarning
+    (X, y), _ = spirals(30, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf = MLPClassifier(hidden_layer_sizes=(8,), max_iter=50, tol=10.0, n_iter_no_change=2,
+                            random_state=0).fit(X, y)
+    assert clf.n_iter_ < 50

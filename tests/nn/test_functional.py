@@ -382,3 +382,71 @@ def test_cross_entropy_gives_the_same_gradient_whatever_the_logits_memory_layout
     if layout == "strided":
         expected[:, ::2] = plain.grad
     np.testing.assert_allclose(z.grad, expected, rtol=1e-12, atol=1e-15)
+
+
+# ---- swapped arguments -----------------------------------------------------------------------
+
+def test_cross_entropy_with_labels_and_logits_swapped_asks_whether_they_were_swapped():
+    logits = ag.Tensor(np.random.default_rng(0).standard_normal((4, 3)), requires_grad=True)
+    labels = np.array([0, 2, 1, 1])
+    with pytest.raises(TypeError, match=r"did you swap input and target\?"):
+        F.cross_entropy(labels, logits)
+    with pytest.raises(TypeError, match=r"did you swap input and target\?"):
+        F.nll_loss(labels, F.log_softmax(logits))
+
+
+def test_a_target_that_requires_grad_asks_whether_input_and_target_were_swapped():
+    out = ag.Tensor(np.zeros((4, 1)), requires_grad=True)
+    with pytest.raises(ValueError, match=r"did you swap input and target\?.*target.detach\(\)"):
+        F.binary_cross_entropy_with_logits(np.zeros((4, 1)), out)
+
+
+# ---- a mean over no targets ----------------------------------------------------------------------
+
+def all_ignored_loss(fn, logits):
+    with pytest.warns(RuntimeWarning, match="no target counts.*PyTorch gives a NaN loss"):
+        return fn(logits, np.full(4, -100))
+
+
+@pytest.mark.parametrize("fn", [F.cross_entropy,
+                                lambda x, t: F.nll_loss(F.log_softmax(x), t)],
+                         ids=["cross_entropy", "nll_loss"])
+def test_every_target_ignored_gives_a_zero_loss_and_zero_gradients_with_a_warning(fn):
+    logits = ag.Tensor(np.random.default_rng(0).standard_normal((4, 3)), requires_grad=True)
+    loss = all_ignored_loss(fn, logits)
+    loss.backward()
+    assert float(loss) == 0.0
+    np.testing.assert_array_equal(logits.grad, np.zeros((4, 3)))
+
+
+def test_a_step_on_a_batch_whose_targets_are_all_ignored_leaves_the_weights_finite():
+    import nn
+    model = nn.Linear(5, 3)
+    before = model.weight.data.copy()
+    loss = all_ignored_loss(F.cross_entropy, model(np.ones((4, 5), np.float32)))
+    loss.backward()
+    nn.optim.SGD(model.parameters(), lr=0.1).step()
+    np.testing.assert_array_equal(model.weight.data, before)
+
+
+def test_class_weights_that_zero_every_target_are_a_mean_over_nothing_too():
+    logits = ag.Tensor(np.ones((3, 2)), requires_grad=True)
+    with pytest.warns(RuntimeWarning, match="no target counts"):
+        loss = F.cross_entropy(logits, np.array([0, 0, 0]), weight=np.array([0.0, 1.0]))
+    loss.backward()
+    assert float(loss) == 0.0 and not logits.grad.any()
+
+
+def test_an_empty_batch_is_a_mean_over_nothing():
+    logits = ag.Tensor(np.zeros((0, 3)), requires_grad=True)
+    with pytest.warns(RuntimeWarning, match="no target counts"):
+        loss = F.cross_entropy(logits, np.zeros(0, np.int64))
+    loss.backward()
+    assert float(loss) == 0.0 and logits.grad.shape == (0, 3)
+
+
+def test_some_targets_ignored_still_average_over_the_others_like_pytorch():
+    logits = np.random.default_rng(1).standard_normal((4, 3))
+    t = np.array([0, -100, 2, -100])
+    kept = F.cross_entropy(ag.Tensor(logits[[0, 2]]), t[[0, 2]])
+    assert float(F.cross_entropy(ag.Tensor(logits), t)) == pytest.approx(float(kept))

@@ -220,3 +220,23 @@ def test_mlp_needs_two_sizes():
 
 def test_mlp_repr_counts_all_parameters():
     assert repr(nn.MLP([2, 3, 1])).endswith(")  # 13 parameters")
+
+
+def test_linear_given_images_suggests_flattening_them():
+    layer = nn.Linear(784, 10)
+    with pytest.raises(ValueError) as info:
+        layer(ag.Tensor(np.zeros((32, 28, 28), np.float32)))
+    message = str(info.value)
+    assert "(32, 28, 28)" in message and "nn.Flatten()" in message
+    assert "x.reshape(len(x), -1)" in message
+
+
+def test_linear_given_the_wrong_width_does_not_suggest_flattening():
+    with pytest.raises(ValueError) as info:
+        nn.Linear(784, 10)(ag.Tensor(np.zeros((32, 100), np.float32)))
+    assert "Flatten" not in str(info.value)
+
+
+def test_flatten_then_linear_takes_images():
+    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
+    assert model(ag.Tensor(np.zeros((32, 28, 28), np.float32))).shape == (32, 10)

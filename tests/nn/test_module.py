@@ -1,5 +1,7 @@
 """Module, Parameter, Sequential: finding parameters, modes, state dicts, save/load."""
 import os
+import subprocess
+import sys
 import tempfile
 
 import numpy as np
@@ -270,7 +272,18 @@ def test_save_keeps_float32_values_bit_exact(tmp_path):
 def test_save_writes_a_plain_npz_without_pickles(tmp_path):
     nn.Linear(2, 1).save(tmp_path / "m.npz")
     with np.load(tmp_path / "m.npz", allow_pickle=False) as archive:
-        assert sorted(archive.files) == ["bias", "weight"]
+        assert sorted(archive.files) == ["bias", "weight"]  # the state dict, nothing else
+
+
+def test_save_describes_the_architecture_in_the_archives_comment(tmp_path):
+    import json
+    import zipfile
+    nn.MLP([2, 3, 1], activation="tanh").save(tmp_path / "m.npz")
+    with zipfile.ZipFile(tmp_path / "m.npz") as archive:
+        record = json.loads(archive.comment)
+    assert record["architecture"] == {"type": "MLP", "config": {
+        "sizes": [2, 3, 1], "activation": "tanh", "output_activation": None, "dropout": 0.0,
+        "bias": True, "dtype": "float32"}}
 
 
 def test_save_writes_exactly_the_given_path(tmp_path):
@@ -362,3 +375,97 @@ def test_loading_another_architecture_names_the_keys(tmp_path):
     nn.MLP([2, 3, 1]).save(tmp_path / "m.npz")
     with pytest.raises(RuntimeError, match="unexpected keys: 0.weight"):
         nn.Linear(2, 1).load(tmp_path / "m.npz")
+
+
+# ---- nn.load: the model back, architecture included -------------------------------------------
+
+@pytest.mark.parametrize("build", [
+    lambda: nn.MLP([4, 8, 3], activation="tanh", dropout=0.1),
+    lambda: nn.MLP([4, 8, 3], output_activation="log_softmax", dtype=np.float64),
+    lambda: nn.MLP([4, 8, 3], activation=nn.LeakyReLU),  # a class: rebuilt as a Sequential
+    lambda: nn.Sequential(nn.Flatten(), nn.Linear(4, 5, bias=False), nn.LeakyReLU(0.2),
+                          nn.Sequential(nn.Linear(5, 3), nn.Sigmoid()), nn.Softmax(dim=1)),
+    lambda: nn.Linear(4, 3),
+], ids=["mlp", "mlp-float64", "mlp-activation-class", "sequential", "linear"])
+def test_nn_load_gives_back_the_model_that_was_saved(build, tmp_path):
+    model = build()
+    model.save(tmp_path / "m.npz")
+    loaded = nn.load(tmp_path / "m.npz")
+    assert repr(loaded).replace("Sequential", "MLP") == repr(model).replace("Sequential", "MLP")
+    assert list(loaded.state_dict()) == list(model.state_dict())
+    x = ag.Tensor(np.random.default_rng(0).standard_normal((2, 4)).astype(model.state_dict()[
+        next(iter(model.state_dict()))].dtype))
+    model.eval(), loaded.eval()
+    np.testing.assert_array_equal(loaded(x).data, model(x).data)
+
+
+def test_nn_load_rebuilds_an_mlp_as_an_mlp(tmp_path):
+    nn.MLP([3, 5, 2], activation="sigmoid").save(tmp_path / "m.npz")
+    loaded = nn.load(tmp_path / "m.npz")
+    assert type(loaded) is nn.MLP and loaded.sizes == [3, 5, 2]
+    assert isinstance(loaded[1], nn.Sigmoid)
+
+
+def test_nn_load_of_your_own_module_says_to_build_it_and_call_load(tmp_path):
+    class Net(nn.Module):
+        def __init__(self):
+            self.fc = nn.Linear(2, 1)
+
+        def forward(self, x):
+            return self.fc(x)
+
+    Net().save(tmp_path / "net.npz")
+    with pytest.raises(ValueError, match=r"saved from a Net.*model\.load\("):
+        nn.load(tmp_path / "net.npz")
+    Net().load(tmp_path / "net.npz")  # the weights load into the model built by hand
+
+
+def test_nn_load_of_a_weights_only_npz_says_to_build_the_model(tmp_path):
+    np.savez(tmp_path / "w.npz", weight=np.zeros((1, 2)), bias=np.zeros(1))
+    with pytest.raises(ValueError, match="without a description of the model"):
+        nn.load(tmp_path / "w.npz")
+
+
+def test_nn_load_never_unpickles(tmp_path):
+    class Trap:
+        def __reduce__(self):
+            return (open, (str(tmp_path / "code-ran"), "w"))
+
+    np.savez(tmp_path / "m.npz", weight=np.array([Trap()], dtype=object))
+    with pytest.raises(ValueError, match="pickle"):
+        nn.load(tmp_path / "m.npz")
+    assert not (tmp_path / "code-ran").exists()
+
+
+def test_a_description_naming_something_other_than_nns_layers_is_refused(tmp_path):
+    import json
+    import zipfile
+    record = {"format": "glassgrad.model", "version": 1, "model": "os",
+              "architecture": {"type": "system", "config": {"command": "echo hi"}}}
+    np.savez(tmp_path / "m.npz", weight=np.zeros(2))
+    with zipfile.ZipFile(tmp_path / "m.npz", mode="a") as archive:
+        archive.comment = json.dumps(record).encode()
+    with pytest.raises(ValueError, match="cannot rebuild"):
+        nn.load(tmp_path / "m.npz")
+
+
+@pytest.mark.parametrize("content", [b"hello, I am a text file\n", b""], ids=["text", "empty"])
+def test_loading_a_file_that_is_not_an_npz_says_so(content, tmp_path):
+    path = tmp_path / "model.npz"
+    path.write_bytes(content)
+    for load in (nn.load, nn.Linear(2, 1).load):
+        with pytest.raises(ValueError, match=r"model\.npz.*not a \.npz file") as info:
+            load(path)
+        assert "pickle" not in str(info.value)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="stale temporaries are found by process id")
+def test_a_temporary_left_by_a_killed_save_is_removed_by_the_next_save(tmp_path):
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    stale = tmp_path / f".tmp-{child.pid}-abcdefgh.npz"
+    live = tmp_path / f".tmp-{os.getpid()}-ijklmnop.npz"  # a save under way in this process
+    stale.write_bytes(b"PK half an archive")
+    live.write_bytes(b"PK another half")
+    nn.Linear(2, 1).save(tmp_path / "m.npz")
+    assert not stale.exists() and live.exists()

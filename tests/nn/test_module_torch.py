@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip(
+    "torch", reason="missing resource: PyTorch, the oracle extra (pip install -e '.[oracle]')")
 
 import nn  # noqa: E402
 

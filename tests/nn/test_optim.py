@@ -390,3 +390,97 @@ def test_clip_grad_value_clamps_each_entry():
     p = with_grad([0.0, 0.0, 0.0], [-5.0, 0.3, 12.0])
     optim.clip_grad_value_([p], 1.0)
     np.testing.assert_array_equal(p.grad, [-1.0, 0.3, 1.0])
+
+
+# ---- load_state_dict checks every buffer against its parameter ------------------------------
+
+def stepped(name):
+    """An optimizer of kind `name` that has taken one step (so it has buffers), and its state."""
+    model = nn.MLP([3, 4, 2], rng=np.random.default_rng(0))
+    kwargs = {"momentum": 0.9} if name in ("SGD", "RMSprop") else {}
+    opt = getattr(optim, name)(model.parameters(), lr=0.01, **kwargs)
+    for p in model.parameters():
+        p.grad = np.ones_like(p.data)
+    opt.step()
+    return opt, opt.state_dict()
+
+
+ALL = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"]
+
+
+def a_buffer(state):
+    return next(k for k, v in state["state"][0].items() if isinstance(v, np.ndarray))
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_load_state_dict_rejects_a_buffer_of_the_wrong_shape_naming_the_parameter(name):
+    opt, state = stepped(name)
+    key = a_buffer(state)
+    state["state"][0][key] = np.zeros((5, 5), np.float32)
+    with pytest.raises(ValueError, match=rf"parameter 0, shape \(4, 3\).*{key}.*\(5, 5\)"):
+        opt.load_state_dict(state)
+
+
+@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("bad", [np.full((4, 3), "x"), np.zeros((4, 3), complex)],
+                         ids=["strings", "complex"])
+def test_load_state_dict_rejects_a_buffer_of_the_wrong_dtype_naming_the_parameter(name, bad):
+    opt, state = stepped(name)
+    key = a_buffer(state)
+    state["state"][0][key] = bad
+    with pytest.raises(TypeError, match=rf"parameter 0.*{key}.*dtype"):
+        opt.load_state_dict(state)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_a_failed_load_state_dict_changes_nothing(name):
+    opt, state = stepped(name)
+    before = opt.state_dict()
+    state["state"][1][a_buffer(state)] = np.zeros(7)
+    with pytest.raises(ValueError):
+        opt.load_state_dict(state)
+    after = opt.state_dict()
+    for i in before["state"]:
+        for key, value in before["state"][i].items():
+            np.testing.assert_array_equal(after["state"][i][key], value)
+
+
+def test_load_state_dict_rejects_another_optimizers_buffers():
+    sgd, _ = stepped("SGD")
+    _, adam_state = stepped("Adam")
+    with pytest.raises(ValueError, match="'step' is not a buffer SGD keeps.*another optimizer"):
+        sgd.load_state_dict(adam_state)
+
+
+def test_load_state_dict_rejects_state_for_a_parameter_that_does_not_exist():
+    opt, state = stepped("Adam")
+    state["state"][9] = state["state"][0]
+    with pytest.raises(ValueError, match="parameter 9.*numbered 0..3"):
+        opt.load_state_dict(state)
+
+
+def test_load_state_dict_rejects_a_hyperparameter_that_is_not_a_number():
+    opt, state = stepped("Adam")
+    state["param_groups"][0]["lr"] = "fast"
+    with pytest.raises(TypeError, match="lr must be a number"):
+        opt.load_state_dict(state)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_a_checked_state_dict_still_resumes_exactly(name):
+    opt, state = stepped(name)
+    params = [p for g in opt.param_groups for p in g["params"]]
+    fresh = getattr(optim, name)(params, lr=0.01, **({"momentum": 0.9}
+                                                    if name in ("SGD", "RMSprop") else {}))
+    fresh.load_state_dict(state)
+    for p in params:
+        p.grad = np.ones_like(p.data)
+    copies = [p.data.copy() for p in params]
+    opt.step()
+    expected = [p.data.copy() for p in params]
+    with ag.no_grad():
+        for p, c in zip(params, copies):
+            p.copy_(c)
+    fresh.step()
+    for p, e in zip(params, expected):
+        np.testing.assert_array_equal(p.data, e)

@@ -4,7 +4,8 @@ import math
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip(
+    "torch", reason="missing resource: PyTorch, the oracle extra (pip install -e '.[oracle]')")
 
 import nn  # noqa: E402
 from nn import optim  # noqa: E402

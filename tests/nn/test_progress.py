@@ -4,6 +4,7 @@ import numpy as np
 
 import nn
 from nn import functional as F
+from nn import progress
 from nn import train as train_module
 
 
@@ -24,9 +25,9 @@ def test_in_jupyter_each_epoch_ends_as_one_readable_line(monkeypatch):
 
     import IPython.display
     monkeypatch.setattr(IPython.display, "display", display)
-    monkeypatch.setattr(train_module, "_in_notebook", lambda: True)
+    monkeypatch.setattr(progress, "in_notebook", lambda: True)
     monkeypatch.delenv("TQDM_DISABLE", raising=False)
-    X, y = nn.data.spirals(20, 3, seed=0)
+    (X, y), _ = nn.data.spirals(20, 3, seed=0)
     nn.manual_seed(0)
     model = nn.MLP([2, 8, 3])
     train_module.fit(model, F.cross_entropy, nn.optim.SGD(model.parameters(), lr=0.1),
@@ -40,4 +41,4 @@ def test_in_jupyter_each_epoch_ends_as_one_readable_line(monkeypatch):
 
 
 def test_outside_jupyter_there_is_no_notebook_bar():
-    assert not train_module._in_notebook()
+    assert not progress.in_notebook()

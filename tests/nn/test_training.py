@@ -30,7 +30,7 @@ def one_blas_thread():
         yield
 
 
-def test_three_vs_seven_sigmoid_mlp_reaches_99_percent_test_accuracy():
+def test_three_vs_seven_sigmoid_mlp_reaches_99_percent_test_accuracy(needs_mnist):
     # Source 003's network, 784-64-32-2 with sigmoid hidden layers and a softmax output, trained
     # with what it lacked: the loss averaged over a mini-batch, Adam, and a decaying step size.
     (X, y), (X_test, y_test) = binary_mnist(3, 7, download=False)
@@ -46,7 +46,7 @@ def test_three_vs_seven_sigmoid_mlp_reaches_99_percent_test_accuracy():
 
 @pytest.mark.parametrize("seed", range(10))
 def test_xor_2_4_1_tanh_sigmoid_net_classifies_all_four_points(seed):
-    X, y = xor()
+    (X, y), _ = xor()
     rng = np.random.default_rng(seed)
     model = nn.MLP([2, 4, 1], activation="tanh", output_activation="sigmoid",
                    dtype=np.float32, rng=rng)
@@ -61,8 +61,7 @@ def test_xor_2_4_1_tanh_sigmoid_net_classifies_all_four_points(seed):
 
 
 def test_sine_1_64_64_1_tanh_net_reaches_mse_below_1e_3_on_new_points():
-    X, y = sine(256, seed=0)
-    X_test, y_test = sine(200, seed=1)  # other points of [-pi, pi] than those trained on
+    (X, y), (X_test, y_test) = sine(256, seed=0, n_test=200)  # test points drawn apart
     rng = np.random.default_rng(0)
     model = nn.MLP([1, 64, 64, 1], activation="tanh", dtype=np.float32, rng=rng)
     optimizer = nn.optim.Adam(model.parameters(), lr=1e-2)
