@@ -604,7 +604,7 @@ class _Step:
         self.op, self.out, self.gy, self.edges = op, out, gy, []  # edges: (arg index, input, grad)
 
 
-def _trace_backward(root, grad):
+def _trace_backward(root, grad, caller="draw_backward()"):
     """Run the backward pass on the side, step by step, exactly as the engine orders it.
 
     The engine's order comes from `backward_order` (the op order is the grad_fns in it); each
@@ -614,8 +614,8 @@ def _trace_backward(root, grad):
     id(tensor) -> its gradient).
     """
     if not isinstance(root, Tensor):
-        raise TypeError(f"draw_backward: expected a Tensor, got {type(root).__name__}")
-    seed = seed_gradient(root, grad, "draw_backward()")
+        raise TypeError(f"{caller[:-2]}: expected a Tensor, got {type(root).__name__}")
+    seed = seed_gradient(root, grad, caller)
     order = backward_order(root)
     totals = {id(root): seed}
     steps, skipped = [], []
@@ -686,7 +686,7 @@ def backward_frames(root, grad=None, show="both", rankdir="LR", max_elements=6, 
     than build thousands of pictures.
     """
     graph = _Graph([root], max_nodes)
-    steps, skipped, totals = _trace_backward(root, grad)
+    steps, skipped, totals = _trace_backward(root, grad, "backward_frames()")
     if len(steps) + 1 > max_frames:
         raise ValueError(
             f"backward_frames: this backward pass has {len(steps)} steps, which would make "

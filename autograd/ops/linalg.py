@@ -1,4 +1,6 @@
 """Matrix products: matmul (1-D, 2-D and batched, as NumPy) and the fused linear layer."""
+import math
+
 import numpy as np
 
 from ..graph import Op, sum_to
@@ -33,10 +35,10 @@ class Matmul(Op):
         ga = gb = None
         if self.needs(0):
             ga = gy @ _mT(b2)
-            ga = ga.reshape(ga.shape[:-2] + (-1,)) if a_vec else ga
+            ga = ga.reshape(ga.shape[:-2] + ga.shape[-1:]) if a_vec else ga  # no -1: may be empty
         if self.needs(1):
             gb = _mT(a2) @ gy
-            gb = gb.reshape(gb.shape[:-2] + (-1,)) if b_vec else gb
+            gb = gb.reshape(gb.shape[:-2] + gb.shape[-2:-1]) if b_vec else gb
         return ga, gb
 
 
@@ -61,5 +63,6 @@ class Linear(Op):
         gx = g @ W if self.needs(0) else None
         gW = None
         if self.needs(1):
-            gW = _mT(g.reshape(-1, g.shape[-1])) @ x.reshape(-1, x.shape[-1])
+            rows = math.prod(x.shape[:-1])  # not -1: a size-0 shape leaves -1 undetermined
+            gW = _mT(g.reshape(rows, g.shape[-1])) @ x.reshape(rows, x.shape[-1])
         return (gx, gW) if b is None else (gx, gW, gy)  # gy: summed to b's shape by the engine
