@@ -65,13 +65,16 @@ class Kink:
     that are exactly 0 on the kink, their signs telling the sides apart; `tie` means the kink is
     two or more zeros in one reduced group (max: a tie for the maximum; one zero is just the
     maximum). `ours` is glassgrad's convention, `torch` PyTorch's, and `torch_differs` the first
-    derivative order at which they differ (None: they agree at every order)."""
+    derivative order at which they differ (None: they agree at every order). A gap within `near`
+    of 0 but not 0 is too close to call: rounding alone may decide the side (a variance of 1e-33
+    left by rounding, where the exact one is 0)."""
 
     gap: object
     ours: str
     torch: str = "the same"
     tie: bool = False
     torch_differs: object = None
+    near: float = 0.0
 
     def hit(self, *operands, **axis):
         """Whether these operands lie exactly on the kink."""
@@ -208,7 +211,7 @@ def _where_mask(shape):
 
 
 def _where_ours(a, b):
-    return ag.where(_where_mask(np.broadcast_shapes(a.shape, b.shape)), a, b)
+    return ag.where(_where_mask(np.broadcast_shapes(np.shape(a), np.shape(b))), a, b)
 
 
 def _where_theirs(a, b):
@@ -275,7 +278,15 @@ REDUCTIONS = [
     Reduction("std", ag.std,
               _torch_reduce(lambda x, d, k: x.std(dim=d, correction=0, keepdim=k)), np.std,
               kink=Kink(_variance, "std'(x) = 0 where the variance is 0 (all values equal, or one "
-                                   "value), at every order")),
+                                   "value), at every order", near=1e-6)),
+    Reduction("var_ddof1", lambda x, axis=None, keepdims=False: ag.var(x, axis, 1, keepdims),
+              _torch_reduce(lambda x, d, k: x.var(dim=d, correction=1, keepdim=k)),
+              lambda x, axis=None, keepdims=False: np.var(x, axis=axis, ddof=1, keepdims=keepdims),
+              min_count=2),
+    Reduction("std_ddof1", lambda x, axis=None, keepdims=False: ag.std(x, axis, 1, keepdims),
+              _torch_reduce(lambda x, d, k: x.std(dim=d, correction=1, keepdim=k)),
+              lambda x, axis=None, keepdims=False: np.std(x, axis=axis, ddof=1, keepdims=keepdims),
+              min_count=2, kink=Kink(_variance, "std'(x) = 0 where the variance is 0", near=1e-6)),
     Reduction("logsumexp", ag.logsumexp,
               _torch_reduce(lambda x, d, k: x.logsumexp(dim=d, keepdim=k)), _logsumexp_reference),
 ]
@@ -379,16 +390,16 @@ FUNCTIONS = [
              lambda x: _F().cross_entropy(x, _t(_LABELS)),
              lambda x: np.mean(np.log(np.exp(x).sum(1)) - x[range(3), _LABELS]), ((3, 3),)),
     Function("cross_entropy_probabilities", lambda x: _nn().cross_entropy(x, _PROBS),
-             lambda x: _F().cross_entropy(x, _t(_PROBS)),
+             lambda x: _F().cross_entropy(x, _t(_PROBS).to(x.dtype)),
              lambda x: np.mean(-(_PROBS * (x - np.log(np.exp(x).sum(1, keepdims=True)))).sum(1)),
              ((3, 3),)),
     Function("binary_cross_entropy", lambda p: _nn().binary_cross_entropy(p, _BITS),
-             lambda p: _F().binary_cross_entropy(p, _t(_BITS)),
+             lambda p: _F().binary_cross_entropy(p, _t(_BITS).to(p.dtype)),
              lambda p: np.mean(-(_BITS * np.log(p) + (1 - _BITS) * np.log(1 - p))),
              ((2, 3),), (_UNIT,)),
     Function("binary_cross_entropy_with_logits",
              lambda x: _nn().binary_cross_entropy_with_logits(x, _BITS),
-             lambda x: _F().binary_cross_entropy_with_logits(x, _t(_BITS)),
+             lambda x: _F().binary_cross_entropy_with_logits(x, _t(_BITS).to(x.dtype)),
              lambda x: np.mean(np.logaddexp(0, x) - _BITS * x), ((2, 3),)),
 ]
 
@@ -402,7 +413,15 @@ def entries():
             for e in v if hasattr(e, "ours") and hasattr(e, "name")]
 
 
-def example(entry, rng=None, dtype=np.float64):
+def entry(name):
+    """The entry called `name`."""
+    found = [e for e in entries() if e.name == name]
+    if not found:
+        raise KeyError(f"no entry {name!r} in the op catalogue")
+    return found[0]
+
+
+def example(spec, rng=None, dtype=np.float64):
     """(f, arrays): the entry as a function of Tensors only, and example inputs for it, drawn from
     the entry's safe values (distinct values where it needs them)."""
     rng = np.random.default_rng(0) if rng is None else rng
@@ -410,16 +429,16 @@ def example(entry, rng=None, dtype=np.float64):
     def draw(domain, shape):
         return domain.sample(rng, shape).astype(dtype)
 
-    if isinstance(entry, Unary):
-        return entry.ours, [draw(entry.domain, (2, 3))]
-    if isinstance(entry, Binary):
-        return entry.ours, [draw(entry.domains[0], (2, 3)), draw(entry.domains[1], (3,))]
-    if isinstance(entry, Reduction):
+    if isinstance(spec, Unary):
+        return spec.ours, [draw(spec.domain, (2, 3))]
+    if isinstance(spec, Binary):
+        return spec.ours, [draw(spec.domains[0], (2, 3)), draw(spec.domains[1], (3,))]
+    if isinstance(spec, Reduction):
         x = (rng.permutation(6).reshape(2, 3) / 4 - 0.5).astype(dtype)
-        return (lambda t: entry.ours(t, axis=1, keepdims=False)), [x]
-    if isinstance(entry, AlongAxis):
-        return (lambda t: entry.ours(t, -1)), [draw(ANY, (2, 3))]
-    if isinstance(entry, Function):
-        return entry.ours, [draw(entry.domain(i), s) for i, s in enumerate(entry.shapes)]
-    raise TypeError(f"op_catalogue.example does not know entries of kind {type(entry).__name__} "
-                    f"({entry.name}): add a branch for them here")
+        return (lambda t: spec.ours(t, axis=1, keepdims=False)), [x]
+    if isinstance(spec, AlongAxis):
+        return (lambda t: spec.ours(t, -1)), [draw(ANY, (2, 3))]
+    if isinstance(spec, Function):
+        return spec.ours, [draw(spec.domain(i), s) for i, s in enumerate(spec.shapes)]
+    raise TypeError(f"op_catalogue.example does not know entries of kind {type(spec).__name__} "
+                    f"({spec.name}): add a branch for them here")
