@@ -201,36 +201,6 @@ class Op:
 _PY_NUMBERS = (float, int, bool)
 
 
-def _keep_nep50_dtypes():
-    """On NumPy 1.x, make 0-d results have the dtype NumPy 2 gives them.
-
-    NumPy 1.x promotes by value when every operand is 0-d: there, a float32 0-d array times the
-    Python float 2.0 is float64 (NumPy 2 follows NEP 50: a Python number never changes an array's
-    dtype, so float32). A float32 program would turn float64 at its first 0-d step (a loss, a
-    sum), so on NumPy 1.x a 0-d float result wider than its array operands is cast back. An op
-    with a `dtype` parameter (AsType) sets its output dtype itself and is left alone."""
-    call = Op.__call__
-
-    def call_nep50(self, *inputs):
-        out = call(self, *inputs)
-        y = out.data
-        if y.ndim == 0 and y.dtype.kind == "f" and not hasattr(self, "dtype"):
-            operands = [np.asarray(_data(x)).dtype for x in inputs if type(x) not in _PY_NUMBERS]
-            want = np.result_type(*operands) if operands else y.dtype
-            if want.kind == "f" and want.itemsize < y.dtype.itemsize:
-                out.data = y.astype(want)
-        return out
-
-    Op.__call__ = call_nep50
-
-
-def _data(x):
-    return x.data if isinstance(x, Tensor) else x
-
-
-if np.lib.NumpyVersion(np.__version__) < "2.0.0":
-    _keep_nep50_dtypes()
-
 # Instructions that read a local variable (their names vary between Python versions, e.g.
 # LOAD_FAST_LOAD_FAST reads two at once in 3.13), and calls that can read every local at once.
 _READS = ("LOAD_FAST", "LOAD_DEREF", "LOAD_CLOSURE")
@@ -549,3 +519,6 @@ def _plus(a, b):
     """a + b, kept an ndarray for 0-d arrays too (NumPy would return a scalar)."""
     s = a + b
     return np.asarray(s) if isinstance(s, np.generic) else s
+
+
+from . import numpy_compat  # noqa: E402,F401  (on NumPy 1.x, 0-d results keep NumPy 2's dtypes)

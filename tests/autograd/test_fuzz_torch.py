@@ -93,9 +93,12 @@ def _numpy(x):
     return np.asarray(x)
 
 
-def _shares_memory(x, values):
+def _shares_memory(i, values):
+    """Whether value i shares memory with another value (a view, or the same tensor: astype to
+    its own dtype gives its input back), or cannot be written at all (a broadcast)."""
+    x = values[i]
     return not x.data.flags.writeable or any(
-        v is not x and np.may_share_memory(v.data, x.data) for v in values)
+        np.may_share_memory(v.data, x.data) for k, v in enumerate(values) if k != i)
 
 
 def run_ours(prog):
@@ -103,7 +106,7 @@ def run_ours(prog):
     n = len(prog.leaves)
     for k, step in enumerate(prog.steps):
         operands = _operands(step, values, "ours")
-        if step.inplace and _shares_memory(operands[0], values):
+        if step.inplace and _shares_memory(step.items[0], values):
             # a view: PyTorch's straight-through step could not change what it shares memory with
             event("discarded: an in-place change of a value that shares memory with another")
             assume(False)

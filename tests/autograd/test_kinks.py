@@ -7,10 +7,14 @@ import pytest
 import autograd as ag
 from autograd import Tensor
 
-from helpers import assert_gradients_match
+from helpers import assert_gradients_match, assert_matches_torch
 from op_catalogue import BINARY, REDUCTIONS, UNARY
 
-torch = pytest.importorskip("torch", reason="missing resource: torch (pip install -e '.[oracle]')")
+
+
+def _torch():
+    """PyTorch, the oracle; the tests that need it skip without it."""
+    return pytest.importorskip("torch", reason="missing resource: torch (pip install -e '.[oracle]')")
 
 # (shape, axis, ddof): constant input; one value (a 0-d tensor, axis 0 of (1, 3)); a mixture
 STD_CASES = [((3,), None, 0), ((2, 3), 1, 0), ((1, 3), 0, 0), ((), None, 0), ((), 0, 0),
@@ -26,6 +30,7 @@ def _std_inputs(shape):
 
 @pytest.mark.parametrize("shape, axis, ddof", STD_CASES, ids=str)
 def test_std_where_the_variance_is_0_has_pytorchs_zero_gradient_to_second_order(shape, axis, ddof):
+    torch = _torch()
     x = _std_inputs(shape)
     t, tt = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     y = ag.std(t, axis=axis, ddof=ddof)
@@ -72,14 +77,14 @@ def _on_kink_unary(spec):
 
 @pytest.mark.parametrize("spec", _kinked(UNARY), ids=lambda s: s.name)
 def test_unary_kinks_take_pytorchs_derivative(spec):
-    from helpers import assert_matches_torch
+    _torch()
     assert_matches_torch(spec.ours, spec.theirs, *_on_kink_unary(spec), second_order=True)
 
 
 @pytest.mark.parametrize("spec", [s for s in _kinked(BINARY) if s.kink.torch_differs is None],
                          ids=lambda s: s.name)
 def test_binary_ties_take_pytorchs_derivative(spec):
-    from helpers import assert_matches_torch
+    _torch()
     a, b = np.array([[0.5, -1.0, 2.0]]), np.array([[0.5, 1.0, 2.0], [0.0, -1.0, 3.0]])
     assert spec.kink.hit(a, b)
     assert_matches_torch(spec.ours, spec.theirs, a, b, second_order=True)
@@ -88,7 +93,7 @@ def test_binary_ties_take_pytorchs_derivative(spec):
 @pytest.mark.parametrize("spec", _kinked(REDUCTIONS), ids=lambda s: s.name)
 @pytest.mark.parametrize("axis", [None, 0, 1], ids=str)
 def test_reduction_kinks_take_pytorchs_derivative(spec, axis):
-    from helpers import assert_matches_torch
+    _torch()
     x = np.array([[2.0, 2.0, -1.0, -1.0], [2.0, 2.0, 2.0, 2.0]])  # ties; constant rows, columns
     assert spec.kink.hit(x, axis=axis) or axis is None and spec.name.startswith("std")
     assert_matches_torch(lambda t: spec.ours(t, axis=axis), lambda t: spec.theirs(t, axis, False),
