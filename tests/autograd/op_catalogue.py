@@ -293,7 +293,7 @@ REDUCTIONS = [
 
 
 def _softmax_reference(x, axis):
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True, initial=-np.inf))  # an empty axis: -inf
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
