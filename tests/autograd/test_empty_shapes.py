@@ -149,3 +149,15 @@ def test_flatten_of_an_empty_tensor_keeps_the_leading_axes(start):
 @pytest.mark.parametrize("op", ["add", "multiply", "maximum", "divide"])
 def test_elementwise_ops_broadcast_over_size_0_dimensions(op, shapes):
     match(getattr(ag, op), getattr(torch(), op), *shapes)
+
+
+@pytest.mark.parametrize("n_in, n_out", [(0, 3), (3, 0), (0, 0)])
+def test_a_linear_layer_with_no_inputs_or_outputs_initialises_and_trains(n_in, n_out):
+    import nn  # PyTorch: initialising a tensor with no elements is a no-op, the bias bound 0
+    layer = nn.Linear(n_in, n_out)
+    x = Tensor(np.ones((4, n_in), dtype=np.float32), requires_grad=True)
+    y = layer(x)
+    (y * 2).sum().backward()
+    assert y.shape == (4, n_out) and x.grad.shape == (4, n_in)
+    np.testing.assert_array_equal(layer.bias.grad, np.full(n_out, 8.0))
+    assert layer.weight.grad.shape == (n_out, n_in)
