@@ -386,8 +386,9 @@ def draw_along_axis(draw, prog, spec):
 
 def draw_function(draw, prog, spec):
     items = []
+    domains = tuple(getattr(spec, "domains", ()) or ())
     for k, shape in enumerate(spec.shapes):
-        i = fitted(draw, prog, shape, spec.domain(k))
+        i = fitted(draw, prog, shape, domains[k] if k < len(domains) else None)
         if i is None:
             return False
         items.append(i)
@@ -409,6 +410,8 @@ def drawer(spec):
     for kind, draw_it in KINDS.items():
         if isinstance(spec, kind):
             return draw_it
+    if hasattr(spec, "shapes"):  # another kind of entry with example shapes: like a Function
+        return draw_function
     raise TypeError(f"the fuzzer does not know catalogue entries of kind {type(spec).__name__} "
                     f"({spec.name}); add a drawer for them to KINDS in {__name__}.py")
 

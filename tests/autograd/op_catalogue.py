@@ -438,7 +438,9 @@ def example(spec, rng=None, dtype=np.float64):
         return (lambda t: spec.ours(t, axis=1, keepdims=False)), [x]
     if isinstance(spec, AlongAxis):
         return (lambda t: spec.ours(t, -1)), [draw(ANY, (2, 3))]
-    if isinstance(spec, Function):
-        return spec.ours, [draw(spec.domain(i), s) for i, s in enumerate(spec.shapes)]
+    if isinstance(spec, Function) or hasattr(spec, "shapes"):  # any kind with example shapes
+        domains = tuple(getattr(spec, "domains", ()) or ())
+        return spec.ours, [draw(domains[i] if i < len(domains) else ANY, s)
+                           for i, s in enumerate(spec.shapes)]
     raise TypeError(f"op_catalogue.example does not know entries of kind {type(spec).__name__} "
                     f"({spec.name}): add a branch for them here")
