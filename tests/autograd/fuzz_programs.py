@@ -447,7 +447,7 @@ def draw_inplace(draw, prog):
     a = pick(draw, prog, lambda s: math.prod(s) > 0)
     if a is None:
         return False
-    c = draw(grid(-16, 16).filter(lambda v: v != 0))
+    c = draw(st.sampled_from([k / 8 for k in range(-16, 17) if k]))
     n = prog.shapes[a][0] if prog.shapes[a] else None
     index = draw(st.integers(-n, n - 1)) if n else ...
     options = [("{0} *= %r" % c, lambda x: x.__imul__(c), lambda x: x * c),

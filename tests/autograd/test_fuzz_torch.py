@@ -181,9 +181,10 @@ def check_forward(prog, ours, theirs, order):
                 event(f"discarded: on a kink where PyTorch differs at order {differs}: "
                       f"{step.kink.ours}; PyTorch: {step.kink.torch}")
                 assume(False)
-            on.append(step.kink.ours)
-    event("on a kink, under a convention both share: " + "; ".join(sorted(set(on))) if on
-          else "smooth")
+            on.append(step.kink.ours if differs is None else
+                      f"{step.kink.ours} (PyTorch's differs only from order {differs})")
+    event("on a kink, where both engines take the same derivative: " + "; ".join(sorted(set(on)))
+          if on else "smooth")
     if any(s.inplace for s in prog.steps):
         event("changes a value in place")
 
