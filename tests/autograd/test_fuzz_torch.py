@@ -1,9 +1,9 @@
 """Differential fuzzing: random programs over the whole op catalogue give the same values and
 gradients here as in PyTorch.
 
-A program (fuzz_programs.py) is a few leaf tensors and 3 to 25 steps, each applying a catalogue
-entry (or detaching a value, or changing one in place under no_grad()) to earlier values, so
-subexpressions are shared. Leaves are float64, float32 or a mix; shapes have 0-d, size-1 and
+A program (fuzz_programs.py, fuzz_catalogue.py) is a few leaf tensors and 3 to 25 steps, each
+applying a catalogue entry (or detaching a value, or changing one in place under no_grad()) to
+earlier values, so subexpressions are shared. Leaves are float64, float32 or a mix; shapes have 0-d, size-1 and
 size-0 axes and broadcast in every pattern; axes are negative as often as not; indices repeat.
 The same program runs on torch tensors. Forward values and dtypes must match, and so must the
 gradients of every value (leaves and intermediates; through backward(), backward() twice on a
@@ -34,8 +34,8 @@ from hypothesis import HealthCheck, assume, event, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 import autograd as ag  # noqa: E402
-from fuzz_programs import (KINDS, Const, catalogue_ops, drawer, programs,  # noqa: E402
-                           to_torch)
+from fuzz_catalogue import KINDS, catalogue_ops, drawer, programs  # noqa: E402
+from fuzz_programs import Const, to_torch  # noqa: E402
 from fuzz_structural import RICHER  # noqa: E402
 from op_catalogue import AlongAxis, Binary, Reduction, Unary, entries  # noqa: E402
 
