@@ -75,6 +75,7 @@ class Program:
         self.shapes = [x.shape for x in leaves]
         self.dtypes = [x.dtype.type for x in leaves]
         self.retired = set()  # values changed in place: later steps use the new alias
+        self.magnitude = 1.0  # the largest value it computes (set when it has run)
         # PyTorch's values while drawing: a step that would overflow is never added
         self.torch_values = [torch.tensor(x) for x in leaves]
 

@@ -135,7 +135,9 @@ def assert_close(prog, ours, theirs, what):
     assert ours.shape == theirs.shape, f"{what}: shape {ours.shape}, PyTorch gives {theirs.shape}"
     assert ours.dtype == theirs.dtype, f"{what}: dtype {ours.dtype}, PyTorch gives {theirs.dtype}"
     rtol, atol = TOLERANCES[np.float32 if prog.float32 else np.float64]
-    scale = max(1.0, float(np.abs(theirs).max(initial=0.0)))
+    # Terms that cancel leave rounding residue of the size of the terms: of the largest value the
+    # program computes, not of the (perhaps 0) result
+    scale = max(prog.magnitude, float(np.abs(theirs).max(initial=0.0)))
     np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=atol * scale, err_msg=what)
 
 
@@ -154,6 +156,7 @@ def check_forward(prog, ours, theirs, order):
     sides, or land on one where the conventions differ at this derivative `order`, and says
     (as a hypothesis event) which kinks the program lands on."""
     n = len(prog.leaves)
+    prog.magnitude = max([1.0] + [float(np.abs(_numpy(v)).max(initial=0.0)) for v in theirs])
     for k in range(len(ours)):
         if k in prog.retired:
             continue  # changed in place: compared as the value that replaced it
