@@ -1,7 +1,7 @@
 """Gradients as functions: grad, value_and_grad, jacobian, hessian."""
 import numpy as np
 
-from .graph import run_backward
+from .graph import run_backward, seed_gradient
 from .tensor import Tensor
 
 
@@ -23,20 +23,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         grad_outputs, _ = _seq(grad_outputs)
     seeds = []
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
-        if not out.requires_grad:
+        if not isinstance(out, Tensor) or not out.requires_grad:
             raise RuntimeError(f"grad: output {i} does not require grad (it was computed from "
                                "no tensor with requires_grad=True, or under no_grad())")
-        if g is None:
-            if out.size != 1:
-                raise RuntimeError(f"grad: output {i} has shape {out.shape}; pass grad_outputs "
-                                   "of that shape for a non-scalar output")
-            g = np.ones_like(out.data)
-        else:
-            g = g.data if isinstance(g, Tensor) and not create_graph else g
-            if np.shape(g) != out.shape:
-                raise ValueError(f"grad: grad_outputs[{i}] has shape {np.shape(g)}, but output "
-                                 f"{i} has shape {out.shape}")
-        seeds.append(_as_tensor(g) if create_graph else np.asarray(g, dtype=out.dtype))
+        seeds.append(seed_gradient(out, g, "grad()", f"grad_outputs[{i}]", f"output {i}",
+                                   create_graph))
     for i, x in enumerate(inputs):
         if not isinstance(x, Tensor):
             raise RuntimeError(f"grad: input {i} must be a Tensor that requires grad; got a "
@@ -61,13 +52,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(result)
 
 
-def _as_tensor(x):
-    return x if isinstance(x, Tensor) else Tensor(x)
-
-
 def _input(x):
     """A fresh float leaf that requires grad, from a number, array or Tensor."""
     data = np.asarray(x.data if isinstance(x, Tensor) else x)
+    if data.dtype.kind not in "biuf":
+        raise TypeError(f"expected real numbers to differentiate at; got dtype {data.dtype}")
     if data.dtype.kind != "f":
         data = data.astype(np.float64)
     return Tensor(data, requires_grad=True)

@@ -11,8 +11,10 @@ by the time backward reaches a tensor, every op that used it has sent its gradie
 ndarrays (an ordinary backward pass) and on Tensors (`create_graph=True`: the backward pass is itself
 recorded, which gives higher-order gradients).
 """
+import dis
 import gc
 import heapq
+import inspect
 import numbers
 import os
 import re
@@ -160,8 +162,14 @@ class Op:
     `backward` returns one gradient per input (a tuple when there are several; None for an input
     that gets no gradient). A gradient may have the shape the input was broadcast to in forward:
     the engine sums it back to the input's shape (`sum_to`) and casts it to the input's dtype.
-    `uses_output` says whether backward reads `y`, so that changing the output in place afterwards
-    is caught.
+
+    `uses_output` says whether backward reads the output `y`: if it does, changing the output in
+    place after the forward pass (`with no_grad(): y *= 10`) makes backward raise instead of
+    computing with the new values. Nobody writes it: when a class is defined, it is read off the
+    code of its `backward` (does the code load its `y` argument?), so an op that reads `y` can
+    never forget to say so. A class may still set it in its body, to override what the code
+    says: `uses_output = False` for a backward that reads only `y.shape`, say, or
+    `uses_output = True` for an op that keeps its output somewhere other than `y`.
 
     `code` and `tex` state the same rule once more, for `autograd.derive` to write a learner's
     backward pass out: as NumPy source and as LaTeX. Each is a pair (forward, gradients) of
@@ -190,6 +198,11 @@ class Op:
     uses_output = False
     code = tex = None  # how derive writes this op out (see above)
     symbol = "t"
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "backward" in cls.__dict__ and "uses_output" not in cls.__dict__:
+            cls.uses_output = _reads_argument(cls.__dict__["backward"], 2)  # (self, gy, y, ...)
 
     def forward(self, *xs):
         raise NotImplementedError
@@ -254,6 +267,35 @@ class Op:
 
 
 _PY_NUMBERS = (float, int, bool)
+
+
+# Instructions that read a local variable (their names vary between Python versions, e.g.
+# LOAD_FAST_LOAD_FAST reads two at once in 3.13), and calls that can read every local at once.
+_READS = ("LOAD_FAST", "LOAD_DEREF", "LOAD_CLOSURE")
+_READ_ALL = {"locals", "vars", "eval", "exec"}
+
+
+def _reads_argument(fn, i):
+    """Whether the function `fn` reads its positional argument number i, judged from its code.
+    When in doubt (not plain Python code; the argument inside *args that is read) it says yes:
+    a wrong yes only makes an in-place change raise, a wrong no gives wrong gradients."""
+    code = getattr(getattr(fn, "__func__", fn), "__code__", None)
+    if code is None:
+        return True
+    if i < code.co_argcount:
+        name = code.co_varnames[i]
+    elif code.co_flags & inspect.CO_VARARGS:
+        name = code.co_varnames[code.co_argcount + code.co_kwonlyargcount]
+    else:
+        return False
+    if name in code.co_cellvars or _READ_ALL & set(code.co_names):
+        return True
+    for ins in dis.get_instructions(code):
+        if ins.opname.startswith(_READS):
+            names = ins.argval if isinstance(ins.argval, tuple) else (ins.argval,)
+            if name in names:
+                return True
+    return False
 
 
 def _constant(x):
@@ -378,25 +420,38 @@ def _freed_error(fn):
         "graph again.")
 
 
-def seed_gradient(t, grad, caller):
-    """The gradient a backward pass from `t` starts with: `grad` as an array of t's dtype, or 1
-    for a scalar `t`. `caller` ("backward()", ...) names the call in the errors."""
+def seed_gradient(t, grad, caller, what="grad", of="the tensor", create_graph=False):
+    """The gradient a backward pass from `t` starts with: `grad` as an array of t's shape and dtype
+    (a Tensor with create_graph, keeping grad's own graph), or 1 for a scalar `t` when grad is
+    None. Every way into a backward pass (backward, grad, jacobian, draw_backward,
+    backward_frames) checks its starting gradient here: `caller` ("backward()", ...), `what`
+    (the argument: "grad", "grad_outputs[1]") and `of` (t: "output 1") name them in the errors."""
     if not t._requires_grad:
         raise RuntimeError(
             f"{caller} on a tensor that does not require grad: none of the tensors it was "
             "computed from has requires_grad=True (or it was computed under no_grad())")
+    call = f"{caller[:-2]}({what}=...)"
     if grad is None:
         if t.data.size != 1:
             raise RuntimeError(
                 f"{caller} without a gradient needs a scalar output, but this tensor has shape "
-                f"{t.shape}; reduce it first (e.g. loss.sum() or loss.mean()) or pass grad= an "
+                f"{t.shape}; reduce it first (e.g. loss.sum() or loss.mean()) or pass {what}= an "
                 f"array of shape {t.shape}")
-        return np.ones(t.data.shape, t.data.dtype)
-    seed = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=t.dtype)
-    if seed.shape != t.shape:
-        raise ValueError(f"{caller[:-2]}(grad=...): grad has shape {seed.shape} but the tensor "
-                         f"has shape {t.shape}; they must match")
-    return seed
+        seed = np.ones(t.data.shape, t.data.dtype)
+        return Tensor._make(seed) if create_graph else seed
+    data = grad.data if isinstance(grad, Tensor) else np.asarray(grad)
+    if data.dtype.kind not in "biuf":
+        hint = " (pass its .real if that is what you mean)" if data.dtype.kind == "c" else ""
+        raise TypeError(f"{call}: {what} has dtype {data.dtype}, but the gradient of {of} "
+                        f"({t.dtype}) must be real numbers{hint}")
+    if data.shape != t.shape:
+        raise ValueError(f"{call}: {what} has shape {data.shape} but {of} has shape {t.shape}; "
+                         "they must match")
+    if not create_graph:
+        return np.array(data, dtype=t.dtype)
+    if isinstance(grad, Tensor):  # it may carry a graph of its own: keep it
+        return grad if grad.dtype == t.dtype else grad.astype(t.dtype)
+    return Tensor._make(np.array(data, dtype=t.dtype))
 
 
 def _describe(t):
@@ -594,3 +649,6 @@ def _plus(a, b):
     """a + b, kept an ndarray for 0-d arrays too (NumPy would return a scalar)."""
     s = a + b
     return np.asarray(s) if isinstance(s, np.generic) else s
+
+
+from . import numpy_compat  # noqa: E402,F401  (on NumPy 1.x, 0-d results keep NumPy 2's dtypes)

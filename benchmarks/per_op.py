@@ -140,9 +140,11 @@ def glassgrad_chain(kind, x, w, n):
 
 
 def tape_chain(kind, x, w, n):
+    dtype = x.dtype
     x, w = Taped(x), Taped(w)
     user_chain(kind, x, w, n)
-    return np.asarray(x.grad), None if w.grad is None else np.asarray(w.grad)
+    # dtype: the tape has no dtype rules, and NumPy 1.x makes its 0-d float32 products float64
+    return np.asarray(x.grad, dtype), None if w.grad is None else np.asarray(w.grad, dtype)
 
 
 def torch_chain(torch, kind, x, w, n):

@@ -7,6 +7,7 @@ twice after the same seed gives the same weights.
 Fans follow PyTorch's convention for a weight of shape (out, in, *kernel): fan_in is ``in`` times the
 kernel size, fan_out is ``out`` times the kernel size.
 """
+import functools
 import math
 
 import numpy as np
@@ -89,17 +90,29 @@ def normal_(tensor, mean=0.0, std=1.0, rng=None):
     return _fill(tensor, get_rng(rng).normal(mean, std, size=tensor.shape))
 
 
+def _empty_is_a_no_op(initialiser):
+    """A tensor with no elements (a layer with 0 inputs or outputs) has nothing to initialise: it
+    is returned as it is, as in PyTorch, rather than dividing by a fan of 0."""
+    @functools.wraps(initialiser)
+    def run(tensor, *args, **kwargs):
+        return tensor if tensor.size == 0 else initialiser(tensor, *args, **kwargs)
+    return run
+
+
+@_empty_is_a_no_op
 def xavier_uniform_(tensor, gain=1.0, rng=None):
     fan_in, fan_out = fan_in_and_fan_out(tensor)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(tensor, -bound, bound, rng=rng)
 
 
+@_empty_is_a_no_op
 def xavier_normal_(tensor, gain=1.0, rng=None):
     fan_in, fan_out = fan_in_and_fan_out(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), rng=rng)
 
 
+@_empty_is_a_no_op
 def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
     # std = gain / sqrt(fan); a uniform U(-b, b) has std b / sqrt(3).
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
@@ -107,11 +120,13 @@ def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rn
     return uniform_(tensor, -bound, bound, rng=rng)
 
 
+@_empty_is_a_no_op
 def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     return normal_(tensor, 0.0, std, rng=rng)
 
 
+@_empty_is_a_no_op
 def lecun_normal_(tensor, rng=None):
     """randn / sqrt(fan_in): the hand-written NumPy networks' favourite start."""
     fan_in, _ = fan_in_and_fan_out(tensor)

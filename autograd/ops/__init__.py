@@ -1,6 +1,7 @@
 """The differentiable functions: each applies one op from the modules beside this file (or, for
 mean, var, std and friends, a few of them)."""
 import builtins
+import math
 
 import numpy as np
 
@@ -10,7 +11,7 @@ from .activation import LeakyReLU, LogSoftmax, LogSumExp, ReLU, Sigmoid, Softmax
 from .elementwise import (Abs, Add, AsType, Clip, Cos, Divide, Exp, Log, Maximum, Minimum,
                           Multiply, Negative, Power, Sin, Sqrt, Subtract, Tanh, Where)
 from .linalg import Linear, Matmul
-from .reduce import Max, Min, Sum, normalize_axis
+from .reduce import Max, Min, StdRoot, Sum, normalize_axis
 from .shape import BroadcastTo, Concatenate, GetItem, Reshape, SetItem, Stack, Transpose
 
 
@@ -99,12 +100,25 @@ def mean(x, axis=None, keepdims=False):
 
 def max(x, axis=None, keepdims=False):
     x = _tensor(x)
-    return Max(normalize_axis(axis, x.ndim), keepdims)(x)
+    return Max(_nonempty(x, axis, "max", "maximum"), keepdims)(x)
 
 
 def min(x, axis=None, keepdims=False):
     x = _tensor(x)
-    return Min(normalize_axis(axis, x.ndim), keepdims)(x)
+    return Min(_nonempty(x, axis, "min", "minimum"), keepdims)(x)
+
+
+def _nonempty(x, axis, fn, ufunc):
+    """The axes of a max or min, which must not be empty: there is no maximum of nothing."""
+    axes = normalize_axis(axis, x.ndim)
+    empty = [a for a in axes if x.shape[a] == 0]
+    if empty:
+        raise ValueError(
+            f"{fn} of a tensor of shape {x.shape} over axis {empty[0]}, which has size 0: there "
+            f"is no {ufunc} of no values (NumPy raises the same: zero-size array to reduction "
+            f"operation {ufunc} which has no identity). Reduce over non-empty axes, or check "
+            f"the size first; at {_user_line()}")
+    return axes
 
 
 def var(x, axis=None, ddof=0, keepdims=False):
@@ -115,7 +129,8 @@ def var(x, axis=None, ddof=0, keepdims=False):
 
 
 def std(x, axis=None, ddof=0, keepdims=False):
-    return sqrt(var(x, axis, ddof, keepdims))
+    """Standard deviation; its gradient is 0 where every value is the same (see StdRoot)."""
+    return StdRoot()(var(x, axis, ddof, keepdims))
 
 
 # -- shapes -------------------------------------------------------------------------------------
@@ -138,7 +153,8 @@ def swapaxes(x, a, b):
 def flatten(x, start_axis=0):
     """Flatten the axes from start_axis on (0: everything; 1: keep the batch axis)."""
     x = _tensor(x)
-    return reshape(x, x.shape[:start_axis] + (-1,))
+    # the size written out, not -1, which a shape with a 0 in it leaves undetermined
+    return reshape(x, x.shape[:start_axis] + (math.prod(x.shape[start_axis:]),))
 
 
 def squeeze(x, axis=None):
@@ -166,6 +182,9 @@ def broadcast_to(x, shape):
 
 
 def concatenate(tensors, axis=0):
+    """Join along an existing axis; axis=None flattens every piece first, as NumPy does."""
+    if axis is None:
+        return Concatenate(0)(*[reshape(t, (-1,)) for t in tensors])
     return Concatenate(axis)(*[_operand(t) for t in tensors])
 
 

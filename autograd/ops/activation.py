@@ -77,6 +77,12 @@ def _along(axis):
     return f"axis={axis_code(axis)}, keepdims=True"
 
 
+def _max(x, axis):
+    """The maximum along `axis`, kept as a size-1 axis; -inf, the maximum of nothing, where the
+    axis is empty (np.max alone would refuse: it has no value for an empty axis)."""
+    return np.max(x, axis=axis, keepdims=True, initial=-np.inf)
+
+
 class Softmax(Op):
     __slots__ = ("axis",)
     uses_output = True
@@ -95,7 +101,7 @@ class Softmax(Op):
         self.axis = axis
 
     def forward(self, x):
-        e = np.exp(x - np.max(x, axis=self.axis, keepdims=True))
+        e = np.exp(x - _max(x, self.axis))
         return e / np.sum(e, axis=self.axis, keepdims=True)
 
     def backward(self, gy, y, x):
@@ -121,7 +127,9 @@ class LogSoftmax(Op):
         self.axis = axis
 
     def forward(self, x):
-        shifted = x - np.max(x, axis=self.axis, keepdims=True)
+        shifted = x - _max(x, self.axis)
+        if not shifted.size:  # nothing to normalise (and no log(0) to warn about)
+            return shifted
         return shifted - np.log(np.sum(np.exp(shifted), axis=self.axis, keepdims=True))
 
     def backward(self, gy, y, x):
@@ -150,9 +158,10 @@ class LogSumExp(Op):
         self.axis, self.keepdims = axis, keepdims
 
     def forward(self, x):
-        m = np.max(x, axis=self.axis, keepdims=True)
-        m = np.where(np.isfinite(m), m, 0)  # all -inf along the axis: log(0) = -inf, no NaN
-        out = np.log(np.sum(np.exp(x - m), axis=self.axis, keepdims=True)) + m
+        m = _max(x, self.axis)
+        m = np.where(np.isfinite(m), m, 0)  # all -inf along the axis, or nothing: log(0) = -inf
+        with np.errstate(divide="ignore"):
+            out = np.log(np.sum(np.exp(x - m), axis=self.axis, keepdims=True)) + m
         return out if self.keepdims else np.squeeze(out, axis=self.axis)
 
     def backward(self, gy, y, x):

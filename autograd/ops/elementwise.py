@@ -3,6 +3,7 @@
 Binary ops broadcast like NumPy. Their backward may return a gradient of the broadcast shape:
 the engine sums it back to the input's shape (`sum_to`), so the formulas here stay plain maths.
 """
+import math
 import numbers
 
 import numpy as np
@@ -87,10 +88,16 @@ class Power(Op):
                 # guard only the 0 * inf points (a == 0 and b == 0): elsewhere the exponent must
                 # stay b - 1, or the mixed second derivative d2/(da db) would be wrong
                 ga = gy * b * a ** np.where(np.asarray(b == 0) & np.asarray(a == 0), 1, b - 1)
-        # d(a^b)/db = a^b log(a): only defined for a > 0 (0 where a == 0, like PyTorch)
+        # d(a^b)/db = a^b log(a): only defined for a > 0 (0 where a == 0, like PyTorch). a^b is
+        # computed again rather than read from y, which may have been changed in place since.
         gb = None
         if self.needs(1):
-            gb = gy * np.where(a > 0, y, 0) * np.log(np.where(a > 0, a, 1))
+            if isinstance(a, numbers.Number):  # stays a Python number (float32 stays float32)
+                gb = gy * (a ** b) * math.log(a) if a > 0 else gy * 0
+            else:
+                positive = np.asarray(a > 0)
+                base = np.where(positive, a, 1)
+                gb = gy * np.where(positive, base ** b, 0) * np.log(base)
         return ga, gb
 
 

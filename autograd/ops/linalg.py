@@ -1,4 +1,6 @@
 """Matrix products: matmul (1-D, 2-D and batched, as NumPy) and the fused linear layer."""
+import math
+
 import numpy as np
 
 from ..graph import Op, sum_to
@@ -53,10 +55,10 @@ class Matmul(Op):
         ga = gb = None
         if self.needs(0):
             ga = gy @ _mT(b2)
-            ga = ga.reshape(ga.shape[:-2] + (-1,)) if a_vec else ga
+            ga = ga.reshape(ga.shape[:-2] + ga.shape[-1:]) if a_vec else ga  # no -1: may be empty
         if self.needs(1):
             gb = _mT(a2) @ gy
-            gb = gb.reshape(gb.shape[:-2] + (-1,)) if b_vec else gb
+            gb = gb.reshape(gb.shape[:-2] + gb.shape[-2:-1]) if b_vec else gb
         return ga, gb
 
 
@@ -65,7 +67,8 @@ def _weight_gradient(g, x, W):
     memory like W: an optimizer's elementwise update then runs through both in the same order.
     (nn.Linear keeps W column-major: see there.)"""
     if g.ndim != 2:
-        g, x = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])
+        rows = math.prod(x.shape[:-1])  # not -1: a size-0 shape leaves -1 undetermined
+        g, x = g.reshape(rows, g.shape[-1]), x.reshape(rows, x.shape[-1])
     if isinstance(W, np.ndarray) and W.flags.f_contiguous and not W.flags.c_contiguous:
         gW = np.empty(W.shape, g.dtype if g.dtype == x.dtype else np.result_type(g, x), order="F")
         np.matmul(x.T, g, out=gW.T)  # (x.T @ g).T, the same numbers, written column-major

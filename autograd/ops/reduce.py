@@ -1,4 +1,5 @@
-"""Reductions: sum and max/min (mean, var and std are built from them in `ops/__init__`).
+"""Reductions: sum and max/min (mean, var and std are built from them in `ops/__init__`), and the
+square root that finishes std.
 
 A reduction's backward spreads the output gradient back over the reduced axes.
 """
@@ -112,3 +113,19 @@ class Min(Max):
 
     def forward(self, x):
         return np.min(x, axis=self.axis, keepdims=self.keepdims)
+
+
+class StdRoot(Op):
+    """std = sqrt(var), the last step of std. Where the variance is 0 (every value the same, or a
+    single value) std has a kink, like abs at 0, and its derivative is taken as 0 there, as in
+    PyTorch and HIPS autograd, instead of the 1/0 of a plain sqrt (whose NaN would then spread
+    to every input)."""
+
+    __slots__ = ()
+
+    def forward(self, v):
+        return np.sqrt(v)
+
+    def backward(self, gy, y, v):
+        spread = y != 0
+        return gy * spread / (2.0 * np.where(spread, y, 1.0))

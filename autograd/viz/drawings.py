@@ -49,7 +49,7 @@ class Step:
         self.op, self.out, self.gy, self.edges = op, out, gy, []  # edges: (arg index, input, grad)
 
 
-def trace_backward(root, grad):
+def trace_backward(root, grad, caller="draw_backward()"):
     """Run the backward pass on the side, step by step, exactly as the engine orders it.
 
     The engine's order comes from `backward_order` (the op order is the grad_fns in it); each
@@ -58,7 +58,7 @@ def trace_backward(root, grad):
     checks that it was not freed already). Returns (steps, skipped ops, totals:
     id(tensor) -> its gradient).
     """
-    seed = seed_gradient(root, grad, "draw_backward()")
+    seed = seed_gradient(root, grad, caller)
     order = backward_order(root)
     totals = {id(root): seed}
     steps, skipped = [], []

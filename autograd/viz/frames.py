@@ -23,7 +23,7 @@ def backward_frames(root, grad=None, show="both", rankdir=None, max_elements=6, 
     ValueError rather than build thousands of pictures.
     """
     graph = live_graph(root, max_nodes, "backward_frames")
-    steps, skipped, totals = trace_backward(root, grad)
+    steps, skipped, totals = trace_backward(root, grad, "backward_frames()")
     if len(steps) + 1 > max_frames:
         raise ValueError(
             f"backward_frames: this backward pass has {len(steps)} steps, which would make "

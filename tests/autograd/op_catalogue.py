@@ -1,11 +1,20 @@
 """Every differentiable op of the engine, described once, for the property tests, the PyTorch
-oracle and (later) differential fuzzing.
+oracle, the in-place checks and the differential fuzzer (test_fuzz_torch.py).
 
 Each entry pairs glassgrad's function with PyTorch's equivalent and says which inputs are safe:
 the value range where the op is smooth and finite (log and sqrt want positive numbers, a divisor
 must stay away from 0) and the points where it has a kink (relu and abs at 0, clip at its bounds),
 which a finite-difference check must avoid. PyTorch is imported only when a `theirs` function is
 called, so the catalogue is usable without it.
+
+Where an op has a kink or a tie, its `kink` (a `Kink`) says which derivative glassgrad takes there
+beside the one PyTorch takes: the fuzzer compares programs that land exactly on a kink only under
+a convention the two share, and counts them apart from the smooth ones.
+
+Kinds: `Unary`, `Binary` (broadcasting), `Reduction` (axis, keepdims), `AlongAxis` (one axis) and
+`Function`, any other function on example inputs of fixed shapes. Every op class of the engine
+must be reached by some entry (tests/autograd/test_output_changed_in_place.py checks it), and
+`example(entry)` is how any entry is called on example inputs.
 """
 from dataclasses import dataclass
 import importlib
@@ -49,12 +58,64 @@ POSITIVE = Domain(0.2, 3.0)
 
 
 @dataclass(frozen=True)
+class Kink:
+    """Where an op is not differentiable, and the derivative each engine takes there.
+
+    `gap` takes the op's operands as NumPy arrays (a Reduction's also `axis=`) and gives arrays
+    that are exactly 0 on the kink, their signs telling the sides apart; `tie` means the kink is
+    two or more zeros in one reduced group (max: a tie for the maximum; one zero is just the
+    maximum). `ours` is glassgrad's convention, `torch` PyTorch's, and `torch_differs` the first
+    derivative order at which they differ (None: they agree at every order). A gap within `near`
+    of 0 but not 0 is too close to call: rounding alone may decide the side (a variance of 1e-33
+    left by rounding, where the exact one is 0)."""
+
+    gap: object
+    ours: str
+    torch: str = "the same"
+    tie: bool = False
+    torch_differs: object = None
+    near: float = 0.0
+
+    def hit(self, *operands, **axis):
+        """Whether these operands lie exactly on the kink."""
+        for g in self.gap(*operands, **axis):
+            zero = np.asarray(g) == 0
+            if self.tie:
+                zero = zero.sum(axis=axis.get("axis"), keepdims=True) >= 2 if zero.ndim else False
+            if np.any(zero):
+                return True
+        return False
+
+
+def _at(*points):
+    """The gap of a unary op with kinks at these points."""
+    return lambda x: [np.subtract(x, p) for p in points]
+
+
+def _ties(a, b):
+    return [np.subtract(a, b)]
+
+
+def _to_max(x, axis=None):
+    return [np.max(x, axis=axis, keepdims=True) - x] if np.size(x) else []
+
+
+def _to_min(x, axis=None):
+    return [x - np.min(x, axis=axis, keepdims=True)] if np.size(x) else []
+
+
+def _variance(x, axis=None):
+    return [np.var(x, axis=axis if np.ndim(x) else None)] if np.size(x) else []
+
+
+@dataclass(frozen=True)
 class Unary:
     name: str
     ours: object       # Tensor -> Tensor
     theirs: object     # torch.Tensor -> torch.Tensor
     reference: object  # ndarray -> ndarray (plain NumPy)
     domain: Domain = ANY
+    kink: Kink = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +127,7 @@ class Binary:
     theirs: object
     reference: object
     domains: tuple = (ANY, ANY)
+    kink: Kink = None
 
 
 @dataclass(frozen=True)
@@ -77,8 +139,9 @@ class Reduction:
     ours: object       # Tensor -> Tensor
     theirs: object     # torch.Tensor -> torch.Tensor
     reference: object  # ndarray -> ndarray
-    distinct: bool = False   # needs distinct values (max/min: ties; std: nonzero spread)
-    min_count: int = 1       # fewest elements reduced over (std at a single value is 0: sqrt')
+    distinct: bool = False   # needs distinct values (max/min: ties)
+    min_count: int = 1       # fewest elements reduced over
+    kink: Kink = None
 
 
 @dataclass(frozen=True)
@@ -91,24 +154,51 @@ class AlongAxis:
     reference: object  # (ndarray, axis) -> ndarray
 
 
+@dataclass(frozen=True)
+class Function:
+    """Any other differentiable function, called on example inputs of fixed shapes: `ours(*Tensors)`,
+    `theirs(*torch tensors)`, `reference(*ndarrays)`, one shape (and Domain) per input in `shapes`
+    (and `domains`, ANY where left out). The shape ops, products, indexing and the losses of nn."""
+
+    name: str
+    ours: object
+    theirs: object
+    reference: object
+    shapes: tuple
+    domains: tuple = ()
+    kink: Kink = None
+
+    def domain(self, i):
+        return self.domains[i] if i < len(self.domains) else ANY
+
+
+_SIGN = "0 at 0 (the subgradient in the middle)"
+
 UNARY = [
     Unary("exp", ag.exp, lambda x: x.exp(), np.exp),
     Unary("log", ag.log, lambda x: x.log(), np.log, POSITIVE),
     Unary("sqrt", ag.sqrt, lambda x: x.sqrt(), np.sqrt, POSITIVE),
-    Unary("abs", ag.abs, lambda x: x.abs(), np.abs, Domain(kinks=(0.0,))),
+    Unary("abs", ag.abs, lambda x: x.abs(), np.abs, Domain(kinks=(0.0,)),
+          Kink(_at(0.0), f"abs'(0) = {_SIGN}")),
     Unary("sin", ag.sin, lambda x: x.sin(), np.sin),
     Unary("cos", ag.cos, lambda x: x.cos(), np.cos),
     Unary("tanh", ag.tanh, lambda x: x.tanh(), np.tanh),
     Unary("sigmoid", ag.sigmoid, lambda x: x.sigmoid(), lambda x: 1 / (1 + np.exp(-x))),
-    Unary("relu", ag.relu, lambda x: x.relu(), lambda x: np.maximum(x, 0), Domain(kinks=(0.0,))),
+    Unary("relu", ag.relu, lambda x: x.relu(), lambda x: np.maximum(x, 0), Domain(kinks=(0.0,)),
+          Kink(_at(0.0), "relu'(0) = 0")),
     Unary("leaky_relu", lambda x: ag.leaky_relu(x, 0.1), lambda x: _F().leaky_relu(x, 0.1),
-          lambda x: np.where(x > 0, x, 0.1 * x), Domain(kinks=(0.0,))),
+          lambda x: np.where(x > 0, x, 0.1 * x), Domain(kinks=(0.0,)),
+          Kink(_at(0.0), "leaky_relu'(0) = slope (the left side)")),
     Unary("clip", lambda x: ag.clip(x, -0.5, 0.5), lambda x: x.clamp(-0.5, 0.5),
-          lambda x: np.clip(x, -0.5, 0.5), Domain(-1.0, 1.0, kinks=(-0.5, 0.5))),
+          lambda x: np.clip(x, -0.5, 0.5), Domain(-1.0, 1.0, kinks=(-0.5, 0.5)),
+          Kink(_at(-0.5, 0.5), "the gradient passes at a bound (lo <= x <= hi)")),
     Unary("negative", lambda x: -x, lambda x: -x, np.negative),
     Unary("square", ag.square, lambda x: x * x, np.square),
     Unary("pow_scalar", lambda x: x ** 3, lambda x: x ** 3, lambda x: x ** 3),
     Unary("pow_fraction", lambda x: x ** 1.5, lambda x: x ** 1.5, lambda x: x ** 1.5, POSITIVE),
+    Unary("pow_negative", lambda x: x ** -1.5, lambda x: x ** -1.5, lambda x: x ** -1.5, POSITIVE),
+    Unary("pow_zero", lambda x: x ** 0, lambda x: x ** 0, lambda x: x ** 0),
+    Unary("pow_one", lambda x: x ** 1, lambda x: x ** 1, lambda x: x ** 1),
     Unary("scalar_pow", lambda x: 2.0 ** x, lambda x: 2.0 ** x, lambda x: 2.0 ** x),
     Unary("scalar_div", lambda x: 1.0 / x, lambda x: 1.0 / x, lambda x: 1.0 / x, POSITIVE),
     Unary("scalar_sub", lambda x: 3.0 - x, lambda x: 3.0 - x, lambda x: 3.0 - x),
@@ -155,7 +245,7 @@ def _where_mask(shape):
 
 
 def _where_ours(a, b):
-    return ag.where(_where_mask(np.broadcast_shapes(a.shape, b.shape)), a, b)
+    return ag.where(_where_mask(np.broadcast_shapes(np.shape(a), np.shape(b))), a, b)
 
 
 def _where_theirs(a, b):
@@ -173,9 +263,14 @@ BINARY = [
     Binary("subtract", ag.subtract, lambda a, b: a - b, np.subtract),
     Binary("multiply", ag.multiply, lambda a, b: a * b, np.multiply),
     Binary("divide", ag.divide, lambda a, b: a / b, np.divide, (ANY, Domain(0.5, 2.0))),
-    Binary("power", ag.power, lambda a, b: a ** b, np.power, (Domain(0.5, 2.0), ANY)),
-    Binary("maximum", ag.maximum, lambda a, b: _torch().maximum(a, b), np.maximum),
-    Binary("minimum", ag.minimum, lambda a, b: _torch().minimum(a, b), np.minimum),
+    Binary("power", ag.power, lambda a, b: a ** b, np.power, (Domain(0.5, 2.0), ANY),
+           Kink(lambda a, b: [b], "d2(a^b)/(da db) = 1/a at b = 0 (the maths: a^(b-1) (1 + b log a))",
+                "d2(a^b)/(da db) = 0 at b = 0 (its backward is where(b == 0, 0, ...))",
+                torch_differs=2)),
+    Binary("maximum", ag.maximum, lambda a, b: _torch().maximum(a, b), np.maximum,
+           kink=Kink(_ties, "a tie gives each side half the gradient")),
+    Binary("minimum", ag.minimum, lambda a, b: _torch().minimum(a, b), np.minimum,
+           kink=Kink(_ties, "a tie gives each side half the gradient")),
     Binary("where", _where_ours, _where_theirs, _where_reference),
     Binary("arctan2", np.arctan2, lambda a, b: _torch().atan2(a, b), np.arctan2,
            (Domain(kinks=(0.0,), margin=0.1), ANY)),
@@ -224,14 +319,25 @@ REDUCTIONS = [
     Reduction("mean", ag.mean, _torch_reduce(lambda x, d, k: x.mean(dim=d, keepdim=k)),
               np.mean),
     Reduction("max", ag.max, _torch_reduce(lambda x, d, k: x.amax(dim=d, keepdim=k)), np.max,
-              distinct=True),
+              distinct=True, kink=Kink(_to_max, "values tied for the maximum share the gradient "
+                                                "equally (amax's convention)", tie=True)),
     Reduction("min", ag.min, _torch_reduce(lambda x, d, k: x.amin(dim=d, keepdim=k)), np.min,
-              distinct=True),
+              distinct=True, kink=Kink(_to_min, "values tied for the minimum share the gradient "
+                                                "equally (amin's convention)", tie=True)),
     Reduction("var", ag.var,
               _torch_reduce(lambda x, d, k: x.var(dim=d, correction=0, keepdim=k)), np.var),
     Reduction("std", ag.std,
               _torch_reduce(lambda x, d, k: x.std(dim=d, correction=0, keepdim=k)), np.std,
-              distinct=True, min_count=2),
+              kink=Kink(_variance, "std'(x) = 0 where the variance is 0 (all values equal, or one "
+                                   "value), at every order", near=1e-6)),
+    Reduction("var_ddof1", lambda x, axis=None, keepdims=False: ag.var(x, axis, 1, keepdims),
+              _torch_reduce(lambda x, d, k: x.var(dim=d, correction=1, keepdim=k)),
+              lambda x, axis=None, keepdims=False: np.var(x, axis=axis, ddof=1, keepdims=keepdims),
+              min_count=2),
+    Reduction("std_ddof1", lambda x, axis=None, keepdims=False: ag.std(x, axis, 1, keepdims),
+              _torch_reduce(lambda x, d, k: x.std(dim=d, correction=1, keepdim=k)),
+              lambda x, axis=None, keepdims=False: np.std(x, axis=axis, ddof=1, keepdims=keepdims),
+              min_count=2, kink=Kink(_variance, "std'(x) = 0 where the variance is 0", near=1e-6)),
     Reduction("logsumexp", ag.logsumexp,
               _torch_reduce(lambda x, d, k: x.logsumexp(dim=d, keepdim=k)), _logsumexp_reference),
     Reduction("prod", ag.prod, _torch_reduce(_torch_prod), np.prod),
@@ -245,7 +351,7 @@ REDUCTIONS = [
 
 
 def _softmax_reference(x, axis):
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True, initial=-np.inf))  # an empty axis: -inf
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
@@ -298,5 +404,148 @@ ASSIGNMENTS = [
     Assignment("setitem_add", *_assigning(add=True)),
     Assignment("setitem_function", ag.setitem, _assigning(add=False)[1], _assigning(add=False)[2]),
 ]
+
+
+# ----------------------------------------------------------------------------------------------
+# Everything else, on example inputs: shapes, indexing, products, dtype casts, nn's losses
+
+def _nn():
+    return importlib.import_module("nn.functional")
+
+
+_PICK = np.array([0, 2, 0, -1])           # repeated and negative indices: gradients add up
+_ROWS, _COLS = np.array([0, 1, 1]), np.array([2, 0, 2])
+_MASK = np.array([[True, False, True], [False, False, True]])
+_LABELS = np.array([2, 0, 1])
+_PROBS = np.array([[0.25, 0.5, 0.25], [1.0, 0.0, 0.0], [0.125, 0.125, 0.75]])
+_BITS = np.array([[1.0, 0.0, 1.0], [0.0, 0.0, 1.0]])
+_UNIT = Domain(0.05, 0.95)
+
+
+def _scatter_ours(g):
+    from autograd.ops.shape import ScatterAdd  # the adjoint of indexing, used by its backward
+    return ScatterAdd(_PICK, (3, 2))(g)
+
+
+def _scatter_theirs(g):
+    torch = _torch()
+    return torch.zeros((3, 2), dtype=g.dtype).index_put((torch.tensor(_PICK),), g, accumulate=True)
+
+
+def _scatter_reference(g):
+    out = np.zeros((3, 2))
+    np.add.at(out, _PICK, g)
+    return out
+
+
+def _t(a):
+    return _torch().tensor(a)
+
+
+FUNCTIONS = [
+    Function("reshape", lambda x: ag.reshape(x, (3, 2)), lambda x: x.reshape(3, 2),
+             lambda x: x.reshape(3, 2), ((2, 3),)),
+    Function("transpose", lambda x: ag.transpose(x, (2, 0, 1)), lambda x: x.permute(2, 0, 1),
+             lambda x: x.transpose(2, 0, 1), ((2, 3, 2),)),
+    Function("swapaxes", lambda x: ag.swapaxes(x, 0, -1), lambda x: x.transpose(0, -1),
+             lambda x: x.swapaxes(0, -1), ((2, 1, 3),)),
+    Function("flatten", lambda x: ag.flatten(x, 1), lambda x: x.flatten(1),
+             lambda x: x.reshape(2, -1), ((2, 3, 2),)),
+    Function("squeeze", lambda x: ag.squeeze(x, 1), lambda x: x.squeeze(1),
+             lambda x: x.squeeze(1), ((2, 1, 3),)),
+    Function("expand_dims", lambda x: ag.expand_dims(x, -2), lambda x: x.unsqueeze(-2),
+             lambda x: np.expand_dims(x, -2), ((2, 3),)),
+    Function("broadcast_to", lambda x: ag.broadcast_to(x, (2, 2, 3)),
+             lambda x: x.broadcast_to(2, 2, 3), lambda x: np.broadcast_to(x, (2, 2, 3)),
+             ((2, 1, 3),)),
+    Function("getitem_basic", lambda x: x[1:, ::2, None], lambda x: x[1:, ::2, None],
+             lambda x: x[1:, ::2, None], ((3, 4),)),
+    Function("getitem_reversed", lambda x: x[::-1], lambda x: x.flip(0), lambda x: x[::-1],
+             ((3, 2),)),
+    Function("getitem_repeated_ints", lambda x: x[_PICK], lambda x: x[_t(_PICK)],
+             lambda x: x[_PICK], ((3, 2),)),
+    Function("getitem_two_int_arrays", lambda x: x[_ROWS, _COLS],
+             lambda x: x[_t(_ROWS), _t(_COLS)], lambda x: x[_ROWS, _COLS], ((2, 3),)),
+    Function("getitem_mask", lambda x: x[_MASK], lambda x: x[_t(_MASK)], lambda x: x[_MASK],
+             ((2, 3),)),
+    Function("scatter_add", _scatter_ours, _scatter_theirs, _scatter_reference, ((4, 2),)),
+    Function("concatenate", lambda a, b: ag.concatenate([a, b], axis=-1),
+             lambda a, b: _torch().cat([a, b], -1), lambda a, b: np.concatenate([a, b], -1),
+             ((2, 1), (2, 3))),
+    Function("concatenate_flat", lambda a, b: ag.concatenate([a, b], axis=None),
+             lambda a, b: _torch().cat([a.flatten(), b.flatten()]),
+             lambda a, b: np.concatenate([a, b], axis=None), ((2, 2), (3,))),
+    Function("stack", lambda a, b: ag.stack([a, b], axis=1), lambda a, b: _torch().stack([a, b], 1),
+             lambda a, b: np.stack([a, b], 1), ((2, 3), (2, 3))),
+    Function("matmul", ag.matmul, lambda a, b: a @ b, np.matmul, ((2, 3), (3, 2))),
+    Function("matmul_batched_vector", ag.matmul, lambda a, b: a @ b, np.matmul, ((2, 2, 3), (3,))),
+    Function("matmul_vector_batched", ag.matmul, lambda a, b: a @ b, np.matmul, ((3,), (2, 3, 2))),
+    Function("matmul_inner", ag.matmul, lambda a, b: a @ b, np.matmul, ((3,), (3,))),
+    Function("dot", ag.dot, lambda a, b: a @ b, np.dot, ((2, 3), (3,))),
+    Function("linear", ag.linear, lambda x, W: _F().linear(x, W), lambda x, W: x @ W.T,
+             ((4, 3), (2, 3))),
+    Function("linear_bias", ag.linear, lambda x, W, b: _F().linear(x, W, b),
+             lambda x, W, b: x @ W.T + b, ((2, 4, 3), (2, 3), (2,))),
+    Function("astype", lambda x: ag.astype(x, np.float32), lambda x: x.float(),
+             lambda x: x.astype(np.float32), ((2, 3),)),
+    Function("cross_entropy", lambda x: _nn().cross_entropy(x, _LABELS),
+             lambda x: _F().cross_entropy(x, _t(_LABELS)),
+             lambda x: np.mean(np.log(np.exp(x).sum(1)) - x[range(3), _LABELS]), ((3, 3),)),
+    Function("cross_entropy_probabilities", lambda x: _nn().cross_entropy(x, _PROBS),
+             lambda x: _F().cross_entropy(x, _t(_PROBS).to(x.dtype)),
+             lambda x: np.mean(-(_PROBS * (x - np.log(np.exp(x).sum(1, keepdims=True)))).sum(1)),
+             ((3, 3),)),
+    Function("binary_cross_entropy", lambda p: _nn().binary_cross_entropy(p, _BITS),
+             lambda p: _F().binary_cross_entropy(p, _t(_BITS).to(p.dtype)),
+             lambda p: np.mean(-(_BITS * np.log(p) + (1 - _BITS) * np.log(1 - p))),
+             ((2, 3),), (_UNIT,)),
+    Function("binary_cross_entropy_with_logits",
+             lambda x: _nn().binary_cross_entropy_with_logits(x, _BITS),
+             lambda x: _F().binary_cross_entropy_with_logits(x, _t(_BITS).to(x.dtype)),
+             lambda x: np.mean(np.logaddexp(0, x) - _BITS * x), ((2, 3),)),
+]
+
+
+# ----------------------------------------------------------------------------------------------
+# Every entry, and how to call it
+
+def entries():
+    """Every entry of every list in this module, whatever its kind (lists added later included)."""
+    return [e for v in list(globals().values()) if isinstance(v, list)
+            for e in v if hasattr(e, "ours") and hasattr(e, "name")]
+
+
+def entry(name):
+    """The entry called `name`."""
+    found = [e for e in entries() if e.name == name]
+    if not found:
+        raise KeyError(f"no entry {name!r} in the op catalogue")
+    return found[0]
+
+
+def example(spec, rng=None, dtype=np.float64):
+    """(f, arrays): the entry as a function of Tensors only, and example inputs for it, drawn from
+    the entry's safe values (distinct values where it needs them)."""
+    rng = np.random.default_rng(0) if rng is None else rng
+
+    def draw(domain, shape):
+        return domain.sample(rng, shape).astype(dtype)
+
+    if isinstance(spec, Unary):
+        return spec.ours, [draw(spec.domain, (2, 3))]
+    if isinstance(spec, Binary):
+        return spec.ours, [draw(spec.domains[0], (2, 3)), draw(spec.domains[1], (3,))]
+    if isinstance(spec, Reduction):
+        x = (rng.permutation(6).reshape(2, 3) / 4 - 0.5).astype(dtype)
+        return (lambda t: spec.ours(t, axis=1, keepdims=False)), [x]
+    if isinstance(spec, AlongAxis):
+        return (lambda t: spec.ours(t, -1)), [draw(ANY, (2, 3))]
+    if isinstance(spec, Function) or hasattr(spec, "shapes"):  # any kind with example shapes
+        domains = tuple(getattr(spec, "domains", ()) or ())
+        return spec.ours, [draw(domains[i] if i < len(domains) else ANY, s)
+                           for i, s in enumerate(spec.shapes)]
+    raise TypeError(f"op_catalogue.example does not know entries of kind {type(spec).__name__} "
+                    f"({spec.name}): add a branch for them here")
+
 
 from op_catalogue_numpy import FIXED, SCANS, STRUCTURAL, Fixed, Structural  # noqa: E402,F401

@@ -218,3 +218,12 @@ def test_values_only_functions_return_plain_arrays():
     assert np.shape(t) == (2, 2)
     np.testing.assert_array_equal(np.argmax(t, axis=1), [1, 0])
     assert np.allclose(t, t)
+
+
+def test_np_concatenate_with_axis_none_flattens_and_differentiates():
+    a, b = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True), Tensor([5.0, 6.0], requires_grad=True)
+    y = np.concatenate([a, b], axis=None)
+    np.testing.assert_array_equal(y.data, np.concatenate([a.data, b.data], axis=None))
+    (y * np.arange(6.0)).sum().backward()
+    np.testing.assert_array_equal(a.grad, [[0.0, 1.0], [2.0, 3.0]])
+    np.testing.assert_array_equal(b.grad, [4.0, 5.0])
