@@ -165,7 +165,7 @@ def _check_finite(xb, yb, where, data):
     """Raise, naming the array and the row, if the batch holds NaN or inf: it would make the loss
     NaN whatever the learning rate, and the weights NaN one step later."""
     for name, array, whole in (("inputs", xb, "X"), ("targets", yb, "y")):
-        a = np.asarray(array)
+        a = array if type(array) is np.ndarray else np.asarray(array)
         if a.dtype.kind not in "fc" or np.isfinite(a).all():
             continue
         bad = np.argwhere(~np.isfinite(a))[0]
@@ -242,8 +242,9 @@ def _evaluate(model, data, loss_fn, metrics, check):
                 if check:
                     _check_finite(xb, yb, f"evaluate: batch {i}", data)
                 out = model(ag.as_tensor(xb))
+                value = float(loss_fn(out, yb))
                 size = len(xb)
-                totals["loss"] = totals.get("loss", 0.0) + float(loss_fn(out, yb)) * size
+                totals["loss"] = totals.get("loss", 0.0) + value * size
                 for m in metrics:
                     totals[m] = totals.get(m, 0.0) + float(METRICS[m](out, yb)) * size
                 n += size
@@ -267,11 +268,13 @@ def _train_epoch(model, loss_fn, optimizer, train, metrics, clip, bar, epoch, ch
     model.train()
     params = _params(optimizer)
     totals, n = {}, 0
+    shown = -math.inf  # when the numbers after the bar were last formatted
     for i, (xb, yb) in enumerate(train, 1):
         if check:
             _check_finite(xb, yb, f"fit: batch {i} of epoch {epoch}", train)
         out = model(ag.as_tensor(xb))
         loss = loss_fn(out, yb)
+        value = float(loss)
         optimizer.zero_grad()
         loss.backward()
         if clip is not None:
@@ -280,13 +283,16 @@ def _train_epoch(model, loss_fn, optimizer, train, metrics, clip, bar, epoch, ch
         between_steps()
         size = len(xb)
         n += size
-        totals["loss"] = totals.get("loss", 0.0) + float(loss) * size
+        totals["loss"] = totals.get("loss", 0.0) + value * size
         for m in metrics:
-            totals[m] = totals.get(m, 0.0) + float(METRICS[m](out.detach(), yb)) * size
+            totals[m] = totals.get(m, 0.0) + float(METRICS[m](out.data, yb)) * size
         if bar is not None:
             bar.update(1)
-            bar.set_postfix_str(" ".join(f"{k}={v / n:.4f}" for k, v in totals.items()),
-                                refresh=False)
+            now = time.monotonic()
+            if now - shown >= 0.1:  # a bar redraws at most 10 times a second: format no more often
+                shown = now
+                bar.set_postfix_str(" ".join(f"{k}={v / n:.4f}" for k, v in totals.items()),
+                                    refresh=False)
     return {f"train_{k}": v / n for k, v in totals.items()} if n else None
 
 
