@@ -6,7 +6,8 @@ It finds, in the HTML of a page (its table of contents too) outside code, script
 (what pymdownx.arithmatex leaves of a page's `$...$` and `$$...$$`), and `$...$` and `$$...$$`
 themselves (notebooks' Markdown cells, and HTML that objects such as a Derivation display).
 latex2mathml converts each formula; an `aligned` block, which it does not lay out, becomes a
-two-column table here, one row per line, aligned on the `&`.
+two-column table here, one row per line, aligned on the `&` (both columns flush left: browsers
+without MathML's columnalign honour CSS text-align: left in a cell, not right).
 """
 import html
 import re
@@ -59,7 +60,7 @@ def mathml(tex, display=False):
         cells = [_inner(r"\displaystyle " + left), _inner(r"\displaystyle {}" + right)]
         rows.append("<mtr>" + "".join(f"<mtd>{c}</mtd>" for c in cells) + "</mtr>")
     return ('<math xmlns="http://www.w3.org/1998/Math/MathML" display="block">'
-            '<mtable class="gg-aligned" columnalign="right left">' + "".join(rows) +
+            '<mtable class="gg-aligned" columnalign="left left">' + "".join(rows) +
             "</mtable></math>")
 
 
