@@ -13,8 +13,9 @@ built, from the code in this checkout, so the pages stay true as the code change
 A block that raises stops the build, naming the page and the block. A block's lines read as a
 notebook cell's do in glassgrad's messages ("line 4 in loss_fn (`h1 = np.tanh(z1)`)"), and its
 warnings show after its output, as in a notebook. The Notebooks section of the navigation lists
-every notebook in notebooks/, so a new one appears without editing mkdocs.yml. Formulas ($...$ on the pages, in the notebooks and in what the blocks
-show) become MathML at build time (docs/mathml.py): the site needs no script to show them.
+every notebook in notebooks/, so a new one appears without editing mkdocs.yml. Formulas ($...$
+on the pages, in the notebooks and in what the blocks show) become MathML at build time
+(docs/mathml.py): the site needs no script to show them.
 """
 import contextlib
 import html
@@ -163,8 +164,9 @@ _CELLS = itertools.count(1)
 
 def _cell_name(code):
     """A file name for a block that glassgrad's messages read as a notebook cell's ("line 4 in
-    loss_fn (`h1 = np.tanh(z1)`)", as a learner sees them in Jupyter), its text in linecache as
-    IPython keeps a cell's, so that the line can be quoted."""
+    loss_fn (`h1 = np.tanh(z1)`)", as a learner sees them in Jupyter): shaped like IPython's
+    (autograd.graph._NOTEBOOK_CELL), its text in linecache as IPython keeps a cell's, so that the
+    line can be quoted."""
     filename = f"/glassgrad-docs/ipykernel_0/{next(_CELLS)}.py"
     linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
     return filename

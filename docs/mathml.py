@@ -2,9 +2,10 @@
 `render`), so formulas show in any current browser with no script and nothing fetched from the
 network.
 
-It finds, in the HTML of a page (its table of contents too) outside code, scripts, styles and drawings: `\\( \\)` and `\\[ \\]`
-(what pymdownx.arithmatex leaves of a page's `$...$` and `$$...$$`), and `$...$` and `$$...$$`
-themselves (notebooks' Markdown cells, and HTML that objects such as a Derivation display).
+It finds, in the HTML of a page (its table of contents too) outside code, scripts, styles and
+drawings: `\\( \\)` and `\\[ \\]` (what pymdownx.arithmatex leaves of a page's `$...$` and
+`$$...$$`), and `$...$` and `$$...$$` themselves (notebooks' Markdown cells, and the HTML that
+objects such as a Derivation display).
 latex2mathml converts each formula; an `aligned` block, which it does not lay out, becomes a
 two-column table here, one row per line, aligned on the `&` (both columns flush left: browsers
 without MathML's columnalign honour CSS text-align: left in a cell, not right).
