@@ -44,6 +44,7 @@ _mode = _Mode()
 
 
 def is_grad_enabled():
+    """Whether ops are recorded now: False inside `no_grad()`, else True."""
     return _mode.grad_enabled
 
 

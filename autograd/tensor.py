@@ -49,6 +49,13 @@ class GradientLostWarning(UserWarning):
 
 
 class Tensor:
+    """An ndarray that remembers how it was computed.
+
+    `data` holds the values (an ndarray), `grad` the gradient once `backward()` has run (same
+    shape and dtype), `requires_grad` whether gradients flow to it, `name` a label for reports
+    and drawings, `grad_fn` the op that made it (None for a leaf). Operators, methods and NumPy
+    functions (`np.exp(t)`, `np.dot(W, t)` ...) on Tensors record ops in the graph."""
+
     __slots__ = ("data", "grad", "_requires_grad", "name", "grad_fn", "_version", "_stamp",
                  "_base", "_retains_grad", "_uses", "__weakref__",
                  "_view_op", "_views", "_prev")  # set only where used: see autograd/inplace.py

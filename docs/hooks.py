@@ -10,28 +10,49 @@ built, from the code in this checkout, so the pages stay true as the code change
     {{ api autograd }}        the API reference: one entry per public name of the package
     {{ include benchmarks/README.md }}   another file's Markdown, its title dropped
 
-A block that raises stops the build, naming the page and the block. The Notebooks section of the
-navigation lists every notebook in notebooks/, so a new one appears without editing mkdocs.yml.
+A block that raises stops the build, naming the page and the block. A block's lines read as a
+notebook cell's do in glassgrad's messages ("line 4 in loss_fn (`h1 = np.tanh(z1)`)"), and its
+warnings show after its output, as in a notebook. The Notebooks section of the navigation lists
+every notebook in notebooks/, so a new one appears without editing mkdocs.yml. Formulas ($...$
+on the pages, in the notebooks and in what the blocks show) become MathML at build time
+(docs/mathml.py): the site needs no script to show them.
 """
 import contextlib
 import html
 import importlib
+import importlib.util
 import io
+import itertools
 import json
+import linecache
 import os
 import re
 import sys
+import textwrap
 import traceback
+import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FENCE = re.compile(r"^```python exec( hidden)?\n(.*?)^```[ \t]*$", re.M | re.S)
 API = re.compile(r"^\{\{ api (\w+) \}\}$", re.M)
 INCLUDE = re.compile(r"^\{\{ include ([\w./-]+) \}\}$", re.M)
+WIDTH = 100  # glassgrad's reports are this wide; longer printed lines are wrapped
 
 # nn's lazily loaded names live in these modules (griffe reads the source, not nn.__getattr__)
 LAZY_HOME = {"MLPClassifier": "estimator", "MLPRegressor": "estimator", "fit": "train",
              "evaluate": "train", "History": "train", "EarlyStopping": "train"}
+
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(f"glassgrad_docs_{name}",
+                                                  Path(__file__).with_name(f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+mathml = _load("mathml")
 
 
 def on_config(config):
@@ -105,22 +126,50 @@ def _run_blocks(markdown, where):
         out.append(markdown[last:m.start()])
         last = m.end()
         printed = io.StringIO()
+        filename = _cell_name(code)
         try:
-            with contextlib.redirect_stdout(printed):
-                exec(compile(code, f"{where} (block {n})", "exec"), namespace)
+            with contextlib.redirect_stdout(printed), warnings.catch_warnings(record=True) as said:
+                warnings.simplefilter("always")
+                exec(compile(code, filename, "exec"), namespace)
         except Exception:
             raise RuntimeError(f"docs: the code block {n} of {where} failed:\n"
                                f"{traceback.format_exc()}") from None
         if not hidden:
             out.append(f"```python\n{code}```\n")
-        text = printed.getvalue()
+        text = printed.getvalue() + "".join(  # shown as a notebook shows them, after the output
+            f"{w.category.__name__}: {w.message}\n" for w in said
+            if not issubclass(w.category, DeprecationWarning))
+        text = _wrap(text)
         if text.strip():
-            out.append(f'\n```text title="output"\n{text.rstrip()}\n```\n')
+            out.append(f'\n```{{.text .gg-output title="output"}}\n{text.rstrip()}\n```\n')
         for obj in shown:
             out.append(f'\n<div class="gg-figure" markdown="0">{_html(obj)}</div>\n')
         shown.clear()
     out.append(markdown[last:])
     return "".join(out)
+
+
+def _wrap(text, width=WIDTH):
+    """Lines longer than a report's (a long message) wrapped at spaces, as a notebook's output
+    area wraps them, so that none runs off the page."""
+    lines = []
+    for line in text.splitlines():
+        lines.extend(textwrap.wrap(line, width, break_long_words=False, break_on_hyphens=False,
+                                   drop_whitespace=False) if len(line) > width else [line])
+    return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+_CELLS = itertools.count(1)
+
+
+def _cell_name(code):
+    """A file name for a block that glassgrad's messages read as a notebook cell's ("line 4 in
+    loss_fn (`h1 = np.tanh(z1)`)", as a learner sees them in Jupyter): shaped like IPython's
+    (autograd.graph._NOTEBOOK_CELL), its text in linecache as IPython keeps a cell's, so that the
+    line can be quoted."""
+    filename = f"/glassgrad-docs/ipykernel_0/{next(_CELLS)}.py"
+    linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+    return filename
 
 
 def _html(obj):
@@ -134,6 +183,11 @@ def _html(obj):
 
 
 NOTEBOOK_LINK = re.compile(r'href="(README\.md|\d\d_[\w-]+\.ipynb)(#[\w-]+)?"')
+
+
+def on_post_page(output, page, config):
+    """Formulas become MathML: in the page, and in its table of contents (notebooks' headings)."""
+    return mathml.render(output)
 
 
 def on_page_content(content, page, config, files):

@@ -64,16 +64,22 @@ class _NoArguments(Module):
 
 
 class Identity(_NoArguments):
+    """Gives its input back unchanged (a placeholder layer)."""
+
     def forward(self, x):
         return x
 
 
 class ReLU(_NoArguments):
+    """max(x, 0), elementwise, as a layer."""
+
     def forward(self, x):
         return F.relu(x)
 
 
 class LeakyReLU(Module):
+    """x where x > 0, else negative_slope * x, elementwise, as a layer."""
+
     def __init__(self, negative_slope=0.01):
         self.negative_slope = negative_slope
 
@@ -88,16 +94,22 @@ class LeakyReLU(Module):
 
 
 class Sigmoid(_NoArguments):
+    """1 / (1 + exp(-x)), elementwise, as a layer."""
+
     def forward(self, x):
         return F.sigmoid(x)
 
 
 class Tanh(_NoArguments):
+    """tanh(x), elementwise, as a layer."""
+
     def forward(self, x):
         return F.tanh(x)
 
 
 class Softmax(Module):
+    """softmax along `dim`, as a layer: each slice along dim sums to 1."""
+
     def __init__(self, dim=-1):
         self.dim = dim
 
@@ -112,6 +124,8 @@ class Softmax(Module):
 
 
 class LogSoftmax(Softmax):
+    """log_softmax along `dim`, as a layer: the log of Softmax, without overflow."""
+
     def forward(self, x):
         return F.log_softmax(x, self.dim)
 

@@ -127,7 +127,21 @@ class Step:
 class Derivation:
     """The backward pass of one forward, written out. `str()` and `.code` give the NumPy code,
     `.math` the formulas (LaTeX), `.function(**params)` runs the code on new parameters with this
-    run's data; in Jupyter it shows as rendered maths with the code one click away."""
+    run's data; in Jupyter it shows as rendered maths with the code one click away.
+
+    Attributes:
+        code: the source of `def gradients(...)`, plain NumPy.
+        function: that code bound to this run's constants: `d.function(**params)` gives the
+            gradients by name.
+        math: the same steps in LaTeX, one row of an `aligned` block per step.
+        steps: the lines, in order (each a `Step`: kind, code, tex, source line, name, of).
+        params: the parameter names, in order.
+        arguments: the arguments of `gradients`: the parameters, then the constants it reads.
+        constants: this run's value of each constant argument, by name.
+        tensor_names: each tensor's name in the derivation, by `id` of the tensor.
+        gradients_fn: `gradients` itself, compiled, taking the constants as arguments.
+        label: what was derived: the forward function's name, or "loss".
+    """
 
     def __init__(self, w):
         self._w = w

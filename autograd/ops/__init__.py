@@ -25,14 +25,47 @@ def _tensor(x):
 
 
 # -- arithmetic ---------------------------------------------------------------------------------
-def add(a, b): return Add()(a, b)
-def subtract(a, b): return Subtract()(a, b)
-def multiply(a, b): return Multiply()(a, b)
-def divide(a, b): return Divide()(a, b)
-def power(a, b): return Power()(a, b)
-def negative(x): return Negative()(x)
-def maximum(a, b): return Maximum()(a, b)
-def minimum(a, b): return Minimum()(a, b)
+def add(a, b):
+    """a + b, elementwise with NumPy broadcasting (np.add)."""
+    return Add()(a, b)
+
+
+def subtract(a, b):
+    """a - b, elementwise with NumPy broadcasting (np.subtract)."""
+    return Subtract()(a, b)
+
+
+def multiply(a, b):
+    """a * b, elementwise with NumPy broadcasting (np.multiply)."""
+    return Multiply()(a, b)
+
+
+def divide(a, b):
+    """a / b, elementwise with NumPy broadcasting (np.divide, true division)."""
+    return Divide()(a, b)
+
+
+def power(a, b):
+    """a ** b, elementwise with NumPy broadcasting (np.power); base and exponent both get
+    gradients."""
+    return Power()(a, b)
+
+
+def negative(x):
+    """-x, elementwise (np.negative)."""
+    return Negative()(x)
+
+
+def maximum(a, b):
+    """The larger of a and b, elementwise (np.maximum); at a tie each side gets half the
+    gradient."""
+    return Maximum()(a, b)
+
+
+def minimum(a, b):
+    """The smaller of a and b, elementwise (np.minimum); at a tie each side gets half the
+    gradient."""
+    return Minimum()(a, b)
 
 
 def where(cond, a, b):
@@ -62,29 +95,70 @@ def clip(x, lo=None, hi=None):
 
 
 def astype(x, dtype):
+    """x converted to dtype (ndarray.astype); x itself when it has that dtype already."""
     x = _tensor(x)
     return x if np.dtype(dtype) == x.dtype else AsType(dtype)(x)
 
 
 # -- elementwise functions ----------------------------------------------------------------------
-def exp(x): return Exp()(x)
-def log(x): return Log()(x)
-def sqrt(x): return Sqrt()(x)
-def abs(x): return Abs()(x)
-def sin(x): return Sin()(x)
-def cos(x): return Cos()(x)
-def tanh(x): return Tanh()(x)
-def sigmoid(x): return Sigmoid()(x)
-def relu(x): return ReLU()(x)
-def leaky_relu(x, slope=0.01): return LeakyReLU(slope)(x)
+def exp(x):
+    """e ** x, elementwise (np.exp)."""
+    return Exp()(x)
+
+
+def log(x):
+    """The natural logarithm, elementwise (np.log)."""
+    return Log()(x)
+
+
+def sqrt(x):
+    """The square root, elementwise (np.sqrt)."""
+    return Sqrt()(x)
+
+
+def abs(x):
+    """|x|, elementwise (np.abs); its gradient at 0 is 0."""
+    return Abs()(x)
+
+
+def sin(x):
+    """The sine, elementwise (np.sin)."""
+    return Sin()(x)
+
+
+def cos(x):
+    """The cosine, elementwise (np.cos)."""
+    return Cos()(x)
+
+
+def tanh(x):
+    """The hyperbolic tangent, elementwise (np.tanh); its derivative is 1 - tanh(x)**2."""
+    return Tanh()(x)
+
+
+def sigmoid(x):
+    """1 / (1 + exp(-x)), elementwise, without overflow; its derivative is s * (1 - s)."""
+    return Sigmoid()(x)
+
+
+def relu(x):
+    """max(x, 0), elementwise; its gradient is 1 where x > 0, else 0."""
+    return ReLU()(x)
+
+
+def leaky_relu(x, slope=0.01):
+    """x where x > 0, else slope * x, elementwise."""
+    return LeakyReLU(slope)(x)
 
 
 def square(x):
+    """x * x, elementwise (np.square)."""
     return multiply(x, x)
 
 
 # -- reductions ---------------------------------------------------------------------------------
 def sum(x, axis=None, keepdims=False):
+    """The sum over axis (None: every axis), as np.sum."""
     x = _tensor(x)
     return Sum(normalize_axis(axis, x.ndim), keepdims)(x)
 
@@ -94,16 +168,20 @@ def _count(x, axis):
 
 
 def mean(x, axis=None, keepdims=False):
+    """The mean over axis (None: every axis), as np.mean: the sum divided by the count."""
     x = _tensor(x)
     return sum(x, axis, keepdims) / _count(x, axis)
 
 
 def max(x, axis=None, keepdims=False):
+    """The largest value over axis (None: every axis), as np.max; tied maxima share the gradient."""
     x = _tensor(x)
     return Max(_nonempty(x, axis, "max", "maximum"), keepdims)(x)
 
 
 def min(x, axis=None, keepdims=False):
+    """The smallest value over axis (None: every axis), as np.min; tied minima share the
+    gradient."""
     x = _tensor(x)
     return Min(_nonempty(x, axis, "min", "minimum"), keepdims)(x)
 
@@ -129,21 +207,25 @@ def var(x, axis=None, ddof=0, keepdims=False):
 
 
 def std(x, axis=None, ddof=0, keepdims=False):
-    """Standard deviation; its gradient is 0 where every value is the same (see StdRoot)."""
+    """The standard deviation over axis, NumPy's definition (np.std; ddof=0 divides by N); its
+    gradient is 0 where every value is the same (see StdRoot)."""
     return StdRoot()(var(x, axis, ddof, keepdims))
 
 
 # -- shapes -------------------------------------------------------------------------------------
 def reshape(x, shape):
+    """x with a new shape, the same values (np.reshape; one entry may be -1)."""
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
     return Reshape(shape)(_tensor(x))
 
 
 def transpose(x, axes=None):
+    """x with its axes permuted (np.transpose; axes=None reverses them)."""
     return Transpose(None if axes is None else tuple(axes))(_tensor(x))
 
 
 def swapaxes(x, a, b):
+    """x with axes a and b exchanged (np.swapaxes)."""
     x = _tensor(x)
     axes = list(range(x.ndim))
     axes[a], axes[b] = axes[b], axes[a]
@@ -158,16 +240,19 @@ def flatten(x, start_axis=0):
 
 
 def squeeze(x, axis=None):
+    """x without its axes of length 1 (or only `axis`), as np.squeeze."""
     x = _tensor(x)
     return reshape(x, np.squeeze(np.empty(x.shape, dtype=bool), axis).shape)
 
 
 def expand_dims(x, axis):
+    """x with a new axis of length 1 at position `axis` (np.expand_dims)."""
     x = _tensor(x)
     return reshape(x, np.expand_dims(np.empty(x.shape, dtype=bool), axis).shape)
 
 
 def broadcast_to(x, shape):
+    """x broadcast to `shape` by NumPy's rules (np.broadcast_to); the gradient is summed back."""
     x = _tensor(x)
     shape = tuple(shape)
     if x.shape == shape:
@@ -182,13 +267,15 @@ def broadcast_to(x, shape):
 
 
 def concatenate(tensors, axis=0):
-    """Join along an existing axis; axis=None flattens every piece first, as NumPy does."""
+    """The tensors joined along an existing axis (np.concatenate); axis=None flattens every piece
+    first, as NumPy does."""
     if axis is None:
         return Concatenate(0)(*[reshape(t, (-1,)) for t in tensors])
     return Concatenate(axis)(*[_operand(t) for t in tensors])
 
 
 def stack(tensors, axis=0):
+    """The tensors joined along a new axis (np.stack)."""
     return Stack(axis)(*[_operand(t) for t in tensors])
 
 
@@ -206,6 +293,8 @@ def index_array(index):
 
 
 def getitem(x, index):
+    """x[index], for any NumPy index (basic, slices, integer arrays, boolean masks); repeated
+    indices add their gradients."""
     return GetItem(index_array(index))(_tensor(x))
 
 
@@ -218,6 +307,8 @@ def setitem(x, index, value):
 
 # -- linear algebra -----------------------------------------------------------------------------
 def matmul(a, b):
+    """The matrix product a @ b by NumPy's rules (np.matmul): batched over leading axes; a 1-d side
+    is a vector."""
     a, b = _operand(a), _operand(b)
     sa, sb = np.shape(a.data if isinstance(a, Tensor) else a), np.shape(b.data if isinstance(b, Tensor) else b)
     if not sa or not sb:
@@ -248,11 +339,13 @@ def linear(x, W, b=None):
 
 # -- the softmax family -------------------------------------------------------------------------
 def softmax(x, axis=-1):
+    """exp(x) / sum(exp(x)) along axis, without overflow: each slice along axis sums to 1."""
     x = _tensor(x)
     return Softmax(softmax_axis(axis, x.ndim, "softmax"))(x)
 
 
 def log_softmax(x, axis=-1):
+    """x - logsumexp(x) along axis: the log of softmax, without overflow."""
     x = _tensor(x)
     return LogSoftmax(softmax_axis(axis, x.ndim, "log_softmax"))(x)
 

@@ -16,6 +16,8 @@ _NO_VALUE = object()
 
 
 def diff(x, n=1, axis=-1, prepend=_NO_VALUE, append=_NO_VALUE):
+    """The n-th discrete difference along axis, x[1:] - x[:-1] n times (np.diff; prepend/append as
+    in NumPy)."""
     x = _t(x)
     if x.ndim == 0:
         raise ValueError("diff requires a tensor of at least one dimension")

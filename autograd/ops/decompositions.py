@@ -232,6 +232,8 @@ def _t(x):
 
 
 def cholesky(x, upper=False):
+    """The lower-triangular L with L @ L.T = x, for a symmetric positive-definite x
+    (np.linalg.cholesky; upper=True: the upper factor)."""
     x = _t(x)
     if upper:  # the upper factor of A reads A's upper triangle: the lower factor of A^T, transposed
         return _mT(Cholesky()(_mT(x)))
@@ -239,11 +241,15 @@ def cholesky(x, upper=False):
 
 
 def eigh(x, UPLO="L"):
+    """Eigenvalues (ascending) and eigenvectors of a symmetric matrix (np.linalg.eigh); no gradient
+    where eigenvalues repeat."""
     packed = Eigh(UPLO)(_t(x))
     return EighResult(packed[..., 0, :], packed[..., 1:, :])
 
 
 def svd(x, full_matrices=True, compute_uv=True, hermitian=False):
+    """U, S, Vh with x = U @ diag(S) @ Vh (np.linalg.svd; compute_uv=False: S alone); a non-square x
+    needs full_matrices=False."""
     x = _t(x)
     m, n = x.shape[-2:]
     if full_matrices and compute_uv and m != n:

@@ -15,13 +15,39 @@ def _isnan(x):
     return np.isnan(x.data if isinstance(x, Tensor) else x)
 
 
-def log2(x): return divide(log(x), LN2)
-def log10(x): return divide(log(x), LN10)
-def exp2(x): return power(2.0, x)
-def logaddexp2(a, b): return divide(logaddexp(multiply(a, LN2), multiply(b, LN2)), LN2)
-def reciprocal(x): return divide(1.0, x)
-def deg2rad(x): return multiply(x, math.pi / 180.0)
-def rad2deg(x): return multiply(x, 180.0 / math.pi)
+def log2(x):
+    """The base-2 logarithm, elementwise (np.log2): log(x) / ln 2."""
+    return divide(log(x), LN2)
+
+
+def log10(x):
+    """The base-10 logarithm, elementwise (np.log10): log(x) / ln 10."""
+    return divide(log(x), LN10)
+
+
+def exp2(x):
+    """2 ** x, elementwise (np.exp2)."""
+    return power(2.0, x)
+
+
+def logaddexp2(a, b):
+    """log2(2**a + 2**b), elementwise, without overflow (np.logaddexp2)."""
+    return divide(logaddexp(multiply(a, LN2), multiply(b, LN2)), LN2)
+
+
+def reciprocal(x):
+    """1 / x, elementwise (np.reciprocal)."""
+    return divide(1.0, x)
+
+
+def deg2rad(x):
+    """Degrees to radians, elementwise (np.deg2rad): x * pi / 180."""
+    return multiply(x, math.pi / 180.0)
+
+
+def rad2deg(x):
+    """Radians to degrees, elementwise (np.rad2deg): x * 180 / pi."""
+    return multiply(x, 180.0 / math.pi)
 
 
 def fmax(a, b):
@@ -30,6 +56,7 @@ def fmax(a, b):
 
 
 def fmin(a, b):
+    """minimum that ignores NaN: where one side is NaN, the other is taken (np.fmin)."""
     return minimum(where(_isnan(a), b, a), where(_isnan(b), a, b))
 
 

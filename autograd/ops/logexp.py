@@ -65,7 +65,21 @@ class Cbrt(Op):
         return gy / (3.0 * y * y)
 
 
-def log1p(x): return Log1p()(x)
-def expm1(x): return Expm1()(x)
-def logaddexp(a, b): return LogAddExp()(a, b)
-def cbrt(x): return Cbrt()(x)
+def log1p(x):
+    """log(1 + x), elementwise, accurate for small x (np.log1p)."""
+    return Log1p()(x)
+
+
+def expm1(x):
+    """exp(x) - 1, elementwise, accurate for small x (np.expm1)."""
+    return Expm1()(x)
+
+
+def logaddexp(a, b):
+    """log(exp(a) + exp(b)), elementwise, without overflow (np.logaddexp)."""
+    return LogAddExp()(a, b)
+
+
+def cbrt(x):
+    """The real cube root, elementwise (np.cbrt)."""
+    return Cbrt()(x)

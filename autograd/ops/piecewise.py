@@ -61,10 +61,36 @@ class Step(Op):
         return {}
 
 
-def remainder(a, b): return Remainder()(a, b)
-def sign(x): return Step(np.sign)(x)
-def floor(x): return Step(np.floor)(x)
-def ceil(x): return Step(np.ceil)(x)
-def rint(x): return Step(np.rint)(x)
-def trunc(x): return Step(np.trunc)(x)
-def floor_divide(a, b): return Step(np.floor_divide)(a, b)
+def remainder(a, b):
+    """a % b with the sign of b (np.remainder); its gradient is 1 for a and -floor(a / b) for b."""
+    return Remainder()(a, b)
+
+
+def sign(x):
+    """-1, 0 or 1, elementwise (np.sign): a step function, so its gradient is 0."""
+    return Step(np.sign)(x)
+
+
+def floor(x):
+    """The largest integer <= x, elementwise (np.floor): a step function, so its gradient is 0."""
+    return Step(np.floor)(x)
+
+
+def ceil(x):
+    """The smallest integer >= x, elementwise (np.ceil): a step function, so its gradient is 0."""
+    return Step(np.ceil)(x)
+
+
+def rint(x):
+    """x rounded to the nearest integer, elementwise (np.rint): a step function, gradient 0."""
+    return Step(np.rint)(x)
+
+
+def trunc(x):
+    """x rounded towards 0, elementwise (np.trunc): a step function, so its gradient is 0."""
+    return Step(np.trunc)(x)
+
+
+def floor_divide(a, b):
+    """a // b, elementwise (np.floor_divide): a step function, so its gradient is 0."""
+    return Step(np.floor_divide)(a, b)

@@ -40,6 +40,7 @@ def tensordot(a, b, axes=2):
 
 
 def outer(a, b):
+    """The outer product of a and b, both flattened first (np.outer)."""
     return multiply(_t(a).reshape(-1, 1), _t(b).reshape(1, -1))
 
 
@@ -68,6 +69,7 @@ def kron(a, b):
 
 
 def trace(x, offset=0, axis1=0, axis2=1):
+    """The sum along a diagonal (`offset`) of the plane `axis1`, `axis2` (np.trace)."""
     return sum(diagonal(x, offset, axis1, axis2), axis=-1)
 
 

@@ -24,6 +24,7 @@ def _axes(axis, ndim):
 
 
 def moveaxis(x, source, destination):
+    """x with axes moved from `source` to `destination`, the others in order (np.moveaxis)."""
     x = _t(x)
     src, dst = _axes(source, x.ndim), _axes(destination, x.ndim)
     if len(src) != len(dst):
@@ -35,6 +36,7 @@ def moveaxis(x, source, destination):
 
 
 def rollaxis(x, axis, start=0):
+    """x with `axis` moved to position `start` (np.rollaxis; moveaxis reads better)."""
     x = _t(x)
     n = x.ndim
     (axis,) = _axes(axis, n)
@@ -69,6 +71,7 @@ def roll(x, shift, axis=None):
 
 
 def flip(x, axis=None):
+    """x reversed along axis (np.flip; axis=None: along every axis)."""
     x = _t(x)
     axes = range(x.ndim) if axis is None else _axes(axis, x.ndim)
     index = [slice(None)] * x.ndim
@@ -78,6 +81,7 @@ def flip(x, axis=None):
 
 
 def fliplr(x):
+    """x reversed along axis 1, left to right (np.fliplr)."""
     x = _t(x)
     if x.ndim < 2:
         raise ValueError(f"fliplr needs at least 2 dimensions; got a tensor of shape {x.shape}")
@@ -85,6 +89,7 @@ def fliplr(x):
 
 
 def flipud(x):
+    """x reversed along axis 0, up to down (np.flipud)."""
     x = _t(x)
     if x.ndim < 1:
         raise ValueError("flipud needs at least 1 dimension; got a 0-d tensor")
@@ -92,6 +97,7 @@ def flipud(x):
 
 
 def rot90(x, k=1, axes=(0, 1)):
+    """x rotated by 90 degrees k times in the plane of `axes` (np.rot90)."""
     x = _t(x)
     a, b = _axes(axes, x.ndim)
     if a == b:
@@ -144,14 +150,18 @@ def _triangle(x, k, lower):
 
 
 def tril(x, k=0):
+    """x with the entries above the k-th diagonal set to 0 (np.tril); they get no gradient."""
     return _triangle(x, k, True)
 
 
 def triu(x, k=0):
+    """x with the entries below the k-th diagonal set to 0 (np.triu); they get no gradient."""
     return _triangle(x, k, False)
 
 
 def take(x, indices, axis=None, mode="raise"):
+    """The entries at `indices` along axis (np.take; axis=None: of the flattened tensor); repeats
+    add gradients."""
     x = _t(x)
     if axis is None:
         x, axis = x.reshape(-1), 0
@@ -185,6 +195,8 @@ def _along_axis_index(shape, indices, axis):
 
 
 def take_along_axis(x, indices, axis=-1):
+    """Entries picked along axis by an index array of the same ndim, as argsort gives
+    (np.take_along_axis)."""
     x = _t(x)
     if axis is None:
         x, axis = x.reshape(-1), 0

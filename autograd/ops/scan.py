@@ -166,15 +166,19 @@ def _flat_axis(x, axis):
 
 
 def cumsum(x, axis=None):
+    """The running sum along axis (np.cumsum; axis=None: of the flattened tensor)."""
     x, axis = _flat_axis(x, axis)
     return Cumsum(axis)(x.reshape(1) if x.ndim == 0 else x)
 
 
 def cumprod(x, axis=None):
+    """The running product along axis (np.cumprod; axis=None: of the flattened tensor)."""
     x, axis = _flat_axis(x, axis)
     return Cumprod(axis)(x.reshape(1) if x.ndim == 0 else x)
 
 
 def prod(x, axis=None, keepdims=False):
+    """The product over axis (np.prod; None: every axis); right at zeros too (the product of the
+    others)."""
     x = x if isinstance(x, Tensor) else Tensor(x)
     return Prod(normalize_axis(axis, x.ndim), keepdims)(x)

@@ -192,10 +192,24 @@ class Pinv(Op):
                 + yyg - (yyg @ y) @ x)
 
 
-def inv(x): return Inv()(x)
-def det(x): return Det()(x)
-def solve(a, b): return Solve()(a, b)
-def pinv(x, **kwargs): return Pinv(**kwargs)(x)
+def inv(x):
+    """The inverse of a square matrix, or of each in a stack (np.linalg.inv)."""
+    return Inv()(x)
+
+
+def det(x):
+    """The determinant of a square matrix, or of each in a stack (np.linalg.det)."""
+    return Det()(x)
+
+
+def solve(a, b):
+    """x with a @ x = b (np.linalg.solve); a and b both get gradients."""
+    return Solve()(a, b)
+
+
+def pinv(x, **kwargs):
+    """The Moore-Penrose pseudo-inverse (np.linalg.pinv); keyword arguments go to it."""
+    return Pinv(**kwargs)(x)
 
 
 SlogdetResult = namedtuple("SlogdetResult", "sign logabsdet")

@@ -19,15 +19,18 @@ def _one_or_all(results):
 
 
 def atleast_1d(*xs):
+    """Each input with at least 1 dimension (np.atleast_1d): one tensor, or a tuple for several."""
     return _one_or_all([x if x.ndim >= 1 else x.reshape(1) for x in map(_t, xs)])
 
 
 def atleast_2d(*xs):
+    """Each input with at least 2 dimensions (np.atleast_2d): one tensor, or a tuple for several."""
     return _one_or_all([x if x.ndim >= 2 else x.reshape((1,) * (2 - x.ndim) + x.shape)
                         for x in map(_t, xs)])
 
 
 def atleast_3d(*xs):
+    """Each input with at least 3 dimensions (np.atleast_3d): one tensor, or a tuple for several."""
     def lift(x):
         if x.ndim == 0:
             return x.reshape(1, 1, 1)
@@ -45,24 +48,30 @@ def _pieces(tup, lift):
 
 
 def vstack(tup):
+    """The tensors stacked as rows: joined along axis 0, 1-d ones as rows (np.vstack)."""
     return concatenate(_pieces(tup, atleast_2d), axis=0)
 
 
 def hstack(tup):
+    """The tensors joined along axis 1 (axis 0 for 1-d ones), as np.hstack."""
     pieces = _pieces(tup, atleast_1d)
     return concatenate(pieces, axis=0 if pieces[0].ndim == 1 else 1)
 
 
 def dstack(tup):
+    """The tensors joined along axis 2, 1-d and 2-d ones lifted to 3-d first (np.dstack)."""
     return concatenate(_pieces(tup, atleast_3d), axis=2)
 
 
 def column_stack(tup):
+    """1-d tensors as columns, joined along axis 1 with the 2-d ones (np.column_stack)."""
     pieces = [x.reshape(-1, 1) if x.ndim < 2 else x for x in map(_t, tup)]
     return concatenate(pieces, axis=1)
 
 
 def array_split(x, indices_or_sections, axis=0):
+    """A list of pieces of x along axis: n nearly equal ones, or cut at the given indices
+    (np.array_split)."""
     x = _t(x)
     (axis,) = _axes(axis, x.ndim)
     n = x.shape[axis]
@@ -78,6 +87,7 @@ def array_split(x, indices_or_sections, axis=0):
 
 
 def split(x, indices_or_sections, axis=0):
+    """A list of pieces of x along axis, as np.split: n sections must divide the axis evenly."""
     x = _t(x)
     if np.ndim(indices_or_sections) == 0:
         (a,) = _axes(axis, x.ndim)
@@ -88,6 +98,7 @@ def split(x, indices_or_sections, axis=0):
 
 
 def hsplit(x, indices_or_sections):
+    """x split along axis 1 (axis 0 for a 1-d tensor), as np.hsplit."""
     x = _t(x)
     if x.ndim == 0:
         raise ValueError("hsplit only works on tensors of 1 or more dimensions")
@@ -95,6 +106,7 @@ def hsplit(x, indices_or_sections):
 
 
 def vsplit(x, indices_or_sections):
+    """x split along axis 0, as np.vsplit (2 or more dimensions)."""
     x = _t(x)
     if x.ndim < 2:
         raise ValueError("vsplit only works on tensors of 2 or more dimensions")
@@ -102,6 +114,7 @@ def vsplit(x, indices_or_sections):
 
 
 def dsplit(x, indices_or_sections):
+    """x split along axis 2, as np.dsplit (3 or more dimensions)."""
     x = _t(x)
     if x.ndim < 3:
         raise ValueError("dsplit only works on tensors of 3 or more dimensions")
@@ -109,6 +122,7 @@ def dsplit(x, indices_or_sections):
 
 
 def append(x, values, axis=None):
+    """values added at the end of x along axis (np.append; axis=None: both flattened)."""
     if axis is None:
         return concatenate([_t(x).reshape(-1), _t(values).reshape(-1)], axis=0)
     return concatenate([x, values], axis=axis)
@@ -192,6 +206,8 @@ def pad(x, pad_width, mode="constant", **kwargs):
 
 
 def sliding_window_view(x, window_shape, axis=None, *, subok=False, writeable=False):
+    """Every window of `window_shape` along axis, as new trailing axes (NumPy's
+    sliding_window_view); overlapping windows add their gradients."""
     x = _t(x)
     if writeable:
         raise TypeError("sliding_window_view(writeable=True) is not supported on Tensors: "

@@ -17,6 +17,7 @@ def _t(x):
 
 
 def ptp(x, axis=None, keepdims=False):
+    """max - min over axis, peak to peak (np.ptp)."""
     return max(x, axis, keepdims) - min(x, axis, keepdims)
 
 
@@ -45,11 +46,13 @@ def average(x, axis=None, weights=None, returned=False, *, keepdims=False):
 
 
 def nansum(x, axis=None, keepdims=False):
+    """The sum over axis with NaN counted as 0 (np.nansum); NaN entries get no gradient."""
     x = _t(x)
     return sum(where(np.isnan(x.data), 0.0, x), axis, keepdims)
 
 
 def nanmean(x, axis=None, keepdims=False):
+    """The mean over axis of the entries that are not NaN (np.nanmean)."""
     x = _t(x)
     count = np.sum(~np.isnan(x.data), axis=axis, keepdims=keepdims)
     return nansum(x, axis, keepdims) / count
@@ -121,6 +124,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
 
 
 def sort(x, axis=-1, kind=None, order=None):
+    """x sorted along axis (np.sort); each gradient goes back to its value's place in x."""
     x = _t(x)
     if axis is None:
         x, axis = x.reshape(-1), 0
@@ -128,6 +132,8 @@ def sort(x, axis=-1, kind=None, order=None):
 
 
 def partition(x, kth, axis=-1, kind="introselect", order=None):
+    """x with the k-th smallest value in its sorted place, smaller before, larger after
+    (np.partition)."""
     x = _t(x)
     if axis is None:
         x, axis = x.reshape(-1), 0

@@ -176,15 +176,65 @@ class Sinc(Op):
         return gy * np.where(at_zero, 0.0, (np.cos(np.pi * x) - y) / safe_x)
 
 
-def tan(x): return Tan()(x)
-def sinh(x): return Sinh()(x)
-def cosh(x): return Cosh()(x)
-def arcsin(x): return Arcsin()(x)
-def arccos(x): return Arccos()(x)
-def arctan(x): return Arctan()(x)
-def arcsinh(x): return Arcsinh()(x)
-def arccosh(x): return Arccosh()(x)
-def arctanh(x): return Arctanh()(x)
-def arctan2(a, b): return Arctan2()(a, b)
-def hypot(a, b): return Hypot()(a, b)
-def sinc(x): return Sinc()(x)
+def tan(x):
+    """The tangent, elementwise (np.tan); its derivative is 1 + tan(x)**2."""
+    return Tan()(x)
+
+
+def sinh(x):
+    """The hyperbolic sine, elementwise (np.sinh); its derivative is cosh(x)."""
+    return Sinh()(x)
+
+
+def cosh(x):
+    """The hyperbolic cosine, elementwise (np.cosh); its derivative is sinh(x)."""
+    return Cosh()(x)
+
+
+def arcsin(x):
+    """The inverse sine, elementwise (np.arcsin); its derivative is 1 / sqrt(1 - x**2)."""
+    return Arcsin()(x)
+
+
+def arccos(x):
+    """The inverse cosine, elementwise (np.arccos); its derivative is -1 / sqrt(1 - x**2)."""
+    return Arccos()(x)
+
+
+def arctan(x):
+    """The inverse tangent, elementwise (np.arctan); its derivative is 1 / (1 + x**2)."""
+    return Arctan()(x)
+
+
+def arcsinh(x):
+    """The inverse hyperbolic sine, elementwise (np.arcsinh); its derivative is 1 / sqrt(x**2 +
+    1)."""
+    return Arcsinh()(x)
+
+
+def arccosh(x):
+    """The inverse hyperbolic cosine, elementwise (np.arccosh); its derivative is 1 / sqrt(x**2 -
+    1)."""
+    return Arccosh()(x)
+
+
+def arctanh(x):
+    """The inverse hyperbolic tangent, elementwise (np.arctanh); its derivative is 1 / (1 -
+    x**2)."""
+    return Arctanh()(x)
+
+
+def arctan2(a, b):
+    """The angle of the point (b, a) in radians, elementwise (np.arctan2(a, b)); both get
+    gradients."""
+    return Arctan2()(a, b)
+
+
+def hypot(a, b):
+    """sqrt(a**2 + b**2), elementwise, without overflow (np.hypot)."""
+    return Hypot()(a, b)
+
+
+def sinc(x):
+    """sin(pi x) / (pi x), 1 at x = 0, elementwise (np.sinc)."""
+    return Sinc()(x)

@@ -68,6 +68,62 @@ def test_the_reports_on_the_pages_are_made_by_the_code(site):
     assert "first mismatch" in page
 
 
+def _words(site, page):
+    """A built page's text with its HTML entities decoded and every run of white space one space
+    (so that a sentence the report wrapped reads whole)."""
+    import html
+    return " ".join(html.unescape((site / page / "index.html").read_text(encoding="utf-8")).split())
+
+
+def test_check_your_backprop_shows_every_cause_with_glassgrads_own_words(site):
+    page = _words(site, "check-your-backprop")
+    from autograd.check import CAUSES
+    for cause in CAUSES:
+        assert f"why: {cause}:" in page, cause
+    assert "1 - a where 1 - a**2 belongs" in page           # tanh' as 1 - a
+    assert "`W2` where `W2`.T belongs" in page
+    assert "L2 term" in page and "weight decay" in page
+    assert "no single slip reproduces it; the rows after it are right" in page
+    assert "kink points" in page                             # the note on an ok row
+    import re
+    assert re.search(r"line \d+ in loss_fn \(`h1 = ag.watch\(", page)  # a block's line, quoted
+
+
+def test_check_your_backprop_shows_derive_its_code_formulas_training_and_messages(site):
+    page = _words(site, "check-your-backprop")
+    assert "def gradients(W1, b1, W2, b2, X, labels):" in page
+    assert "dz2 = (p - Y) / 8" in page and "dz1 = dh1 * (1 - h1**2)" in page
+    assert "step 300: loss" in page                          # trained with d.function
+    assert "your gradients depart from the derivation at z1" in page
+    assert "DerivationTooLarge" in page and "too many to read" in page
+    assert "dz1 = dh1 / (1 + np.exp(-z1))" in page           # a user's Op with its own rule
+
+
+def test_formulas_are_mathml_and_no_tex_is_left_outside_code(site):
+    import re
+    pages = [site / "check-your-backprop" / "index.html",
+             *sorted((site / "notebooks").glob("*/index.html"))]
+    derivation = pages[0].read_text(encoding="utf-8")
+    assert '<mtable class="gg-aligned"' in derivation        # d.math, one row per step
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        outside_code = re.sub(r"<(head|pre|code|script|style|svg|math)\b.*?</\1>", "", text,
+                              flags=re.S)
+        left = re.findall(r"\$\$|\$\\[a-z]+|\\begin\{|\\frac\{", outside_code)
+        assert not left, f"{page.parent.name}: TeX not turned into MathML: {left[:5]}"
+    assert "<math" in (site / "notebooks" / "04_softmax_cross_entropy" / "index.html").read_text(
+        encoding="utf-8")
+
+
+def test_every_public_name_has_a_docstring_for_the_api_reference():
+    import importlib
+    missing = [f"{package}.{name}" for package in ("autograd", "nn")
+               for name in importlib.import_module(package).__all__
+               if not (getattr(getattr(importlib.import_module(package), name), "__doc__", None)
+                       or "").strip()]
+    assert not missing, f"public names without a docstring: {missing}"
+
+
 def _browser():
     try:
         from selenium import webdriver
