@@ -82,7 +82,6 @@ class Max(Op):
     """max over axes; ties share the gradient equally (PyTorch's convention for amax)."""
 
     __slots__ = ("axis", "keepdims")
-    uses_output = True
 
     def __init__(self, axis, keepdims=False):
         self.axis, self.keepdims = axis, keepdims
