@@ -52,6 +52,8 @@ def nansum(x, axis=None, keepdims=False):
 def nanmean(x, axis=None, keepdims=False):
     x = _t(x)
     count = np.sum(~np.isnan(x.data), axis=axis, keepdims=keepdims)
+    if x.dtype.kind == "f":  # an int64 count would make float32 / count float64
+        count = count.astype(x.dtype)
     return nansum(x, axis, keepdims) / count
 
 

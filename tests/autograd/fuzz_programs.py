@@ -76,6 +76,7 @@ class Program:
         self.dtypes = [x.dtype.type for x in leaves]
         self.retired = set()  # values changed in place: later steps use the new alias
         self.magnitude = 1.0  # the largest value it computes (set when it has run)
+        self.kink_operands = {}  # side -> step -> the operands of a step with a kink, as it ran
         # PyTorch's values while drawing: a step that would overflow is never added
         self.torch_values = [torch.tensor(x) for x in leaves]
 

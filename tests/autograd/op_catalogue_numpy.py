@@ -12,11 +12,14 @@ from op_catalogue_kinds import (AlongAxis, Function, Kink, Structural, _F, _torc
 # ----------------------------------------------------------------------------------------------
 # Scans along one axis
 
+def _scan(name):
+    """PyTorch's scan, on a 0-d tensor as NumPy's: over its one element, as shape (1,)."""
+    return lambda x, axis: getattr(x.reshape(1) if x.dim() == 0 else x, name)(dim=axis)
+
+
 SCANS = [
-    AlongAxis("cumsum", lambda x, axis: np.cumsum(x, axis=axis),
-              lambda x, axis: x.cumsum(dim=axis), np.cumsum),
-    AlongAxis("cumprod", lambda x, axis: np.cumprod(x, axis=axis),
-              lambda x, axis: x.cumprod(dim=axis), np.cumprod),
+    AlongAxis("cumsum", lambda x, axis: np.cumsum(x, axis=axis), _scan("cumsum"), np.cumsum),
+    AlongAxis("cumprod", lambda x, axis: np.cumprod(x, axis=axis), _scan("cumprod"), np.cumprod),
 ]
 
 
@@ -40,7 +43,7 @@ def _well_conditioned(rng, shapes):
 def _sym(a):
     """A symmetric positive definite matrix (stack) from any square a, through NumPy functions:
     what the decompositions are applied to when compared with PyTorch."""
-    return np.matmul(a, np.swapaxes(a, -1, -2)) + 2.0 * np.eye(np.shape(a)[-1])
+    return np.matmul(a, np.swapaxes(a, -1, -2)) + 2.0 * np.eye(np.shape(a)[-1], dtype=a.dtype)
 
 
 def _torch_sym(a):
@@ -107,17 +110,16 @@ _RANK_DROP = Kink(lambda a: conditioning(a), "pinv's derivative holds where the 
                   "cuts small singular values at another threshold", torch_differs=1, near=1e-3)
 
 
-def _repeated(values):
-    return Kink(lambda a: spectrum_gaps(values(a)), "no derivative where eigen- or singular "
-                "values are repeated (their vectors are not unique)", "the same (NaN or inf)",
-                torch_differs=1, near=1e-3)
-
-
-def _repeated_or_zero(values):
-    """Repeated singular values, or a zero one (its vectors are not unique either)."""
-    return Kink(lambda a: spectrum_gaps(values(a)) + conditioning(a), "no derivative where "
-                "singular values are repeated or 0 (their vectors are not unique)",
-                "the same (NaN or inf)", torch_differs=1, near=1e-3)
+def _repeated(values, zero=False, vectors=True):
+    """Repeated eigen- or singular values (or a zero singular value: its vectors are not unique
+    either). Where the result holds the vectors, even the values differ there: any basis of the
+    repeated value's space will do."""
+    gaps = (lambda a: spectrum_gaps(values(a)) + conditioning(a)) if zero else \
+        (lambda a: spectrum_gaps(values(a)))
+    what = "repeated or 0" if zero else "repeated"
+    return Kink(gaps, f"no derivative where the values are {what}: their vectors are not unique"
+                + (" (any basis of their space)" if vectors else ""), "the same",
+                torch_differs=0 if vectors else 1, near=1e-2)
 
 
 def _top_singular_value_tied(a):
@@ -236,14 +238,14 @@ FIXED = [
     Fixed("svd", lambda a: _sign_free_svd(a, np.concatenate, _np_svd),
           lambda a: _sign_free_svd(a, np.concatenate, _np_svd), ((4, 3),),
           lambda a: _sign_free_svd(a, _torch().cat, lambda m: _torch().linalg.svd(m, False)),
-          kink=_repeated_or_zero(singular_values)),
+          kink=_repeated(singular_values, zero=True)),
     Fixed("svd_wide_batched", lambda a: _sign_free_svd(a, np.concatenate, _np_svd),
           lambda a: _sign_free_svd(a, np.concatenate, _np_svd), ((2, 2, 4),),
           lambda a: _sign_free_svd(a, _torch().cat, lambda m: _torch().linalg.svd(m, False)),
-          kink=_repeated_or_zero(singular_values)),
+          kink=_repeated(singular_values, zero=True)),
     Fixed("svd_values", lambda a: np.linalg.svd(a, compute_uv=False),
           lambda a: np.linalg.svd(a, compute_uv=False), ((3, 4),), _linalg("svdvals"),
-          kink=_repeated_or_zero(singular_values)),
+          kink=_repeated(singular_values, zero=True, vectors=False)),
     Fixed("norm_vector_ord3", lambda a: np.linalg.norm(a, 3), lambda a: np.linalg.norm(a, 3),
           ((5,),), lambda a: _torch().linalg.vector_norm(a, 3),
           kink=Kink(lambda a: [np.linalg.norm(a, 3)], "the norm's gradient at 0 is 0 (the "
@@ -283,7 +285,8 @@ FIXED = [
                                                                   dtype=a.dtype),), edge_order=2)[0]),
     Fixed("diff_twice_with_prepend", lambda a: np.diff(a, n=2, axis=0, prepend=0.5),
           lambda a: np.diff(a, n=2, axis=0, prepend=0.5), ((4, 3),),
-          lambda a: _torch().diff(a, n=2, dim=0, prepend=_torch().full((1, 3), 0.5, dtype=a.dtype))),
+          lambda a: _torch().diff(_torch().cat([_torch().full((1, 3), 0.5, dtype=_torch().float64), a]),
+                                  n=2, dim=0)),  # NumPy's prepend is a float64 array
     Fixed("average_weights", lambda a, w: np.average(a, axis=1, weights=w),
           lambda a, w: np.average(a, axis=1, weights=w), ((2, 3), (3,)),
           lambda a, w: (a * w).sum(1) / w.sum(), make=_positive),
