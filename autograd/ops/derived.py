@@ -15,10 +15,15 @@ def _isnan(x):
     return np.isnan(x.data if isinstance(x, Tensor) else x)
 
 
+def _times_ln2(x):
+    """x ln 2; a Python number stays one (a 0-d float64 tensor would make float32 float64)."""
+    return x * LN2 if isinstance(x, (int, float)) else multiply(x, LN2)
+
+
 def log2(x): return divide(log(x), LN2)
 def log10(x): return divide(log(x), LN10)
 def exp2(x): return power(2.0, x)
-def logaddexp2(a, b): return divide(logaddexp(multiply(a, LN2), multiply(b, LN2)), LN2)
+def logaddexp2(a, b): return divide(logaddexp(_times_ln2(a), _times_ln2(b)), LN2)
 def reciprocal(x): return divide(1.0, x)
 def deg2rad(x): return multiply(x, math.pi / 180.0)
 def rad2deg(x): return multiply(x, 180.0 / math.pi)

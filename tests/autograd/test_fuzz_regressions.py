@@ -118,3 +118,14 @@ def test_gradient_with_coordinates_keeps_float32_as_in_numpy(edge_order):
     np.testing.assert_allclose(y.data, want, rtol=1e-6)
     y.sum().backward()
     assert f.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("a, b", [(-2.0, "x"), ("x", 3)], ids=["number first", "number second"])
+def test_logaddexp2_with_a_python_number_keeps_float32_as_in_numpy(a, b):
+    # a Python number never changes a dtype; scaled by ln 2 first, it used to become a float64
+    # 0-d tensor, which does
+    x = ag.Tensor(np.array([0.5, -1.0], dtype=np.float32), requires_grad=True)
+    y = np.logaddexp2(x if a == "x" else a, x if b == "x" else b)
+    want = np.logaddexp2(x.data if a == "x" else a, x.data if b == "x" else b)
+    assert y.dtype == want.dtype == np.float32
+    np.testing.assert_allclose(y.data, want, rtol=1e-6)
