@@ -262,8 +262,23 @@ def draw_assignment(draw, prog, spec):
 
     def theirs(x, value):  # NumPy casts the value to x's dtype
         return spec.theirs(x, _torch_index(parts), value).to(dtype)
+    leaf_with_grad = a < len(prog.leaves) and prog.requires_grad[a]
+    if spec.statement and not leaf_with_grad and draw(st.booleans()):
+        # into x itself: x is the new value from here on; what earlier steps saved is intact
+        return add_step(prog, f"{{0}}[{code}] {spec.statement} {{1}}", [a, v],
+                        _written_into(spec.statement, index), theirs, _kink(spec), inplace=True)
     return add_step(prog, f"entry({spec.name!r}).ours({{0}}, np.s_[{code}], {{1}})", [a, v],
                     lambda x, value: spec.ours(x, index, value), theirs, _kink(spec))
+
+
+def _written_into(statement, index):
+    def run(x, value):
+        if statement == "+=":
+            x[index] += value
+        else:
+            x[index] = value
+        return x
+    return run
 
 
 KINDS = {Unary: draw_unary, Binary: draw_binary, Reduction: draw_reduction,
@@ -321,6 +336,7 @@ def draw_inplace(draw, prog):
                ("{0}[%r] = %r" % (index, c), lambda x: _setitem(x, index, c),
                 lambda x: _setitem(x.clone(), index, c))]
     template, ours, theirs = draw(st.sampled_from(options))
+    template = "with ag.no_grad(): " + template
     return add_step(prog, template, [a], _changed_in_place(ours), _straight_through(theirs),
                     inplace=True)
 

@@ -48,7 +48,8 @@ class Step:
     operand is an earlier value (an int index) and which a Const. `ours` and `theirs` apply the op
     to the operands (Tensors, or torch tensors cast as NumPy would promote them). `kink` (an
     op_catalogue.Kink, with `kink_kw` such as the axis) says where the op is not differentiable;
-    `inplace`: the step changes its operand in place and gives it back."""
+    `inplace`: the step changes its first operand in place and gives it back (its template then
+    a statement: `with ag.no_grad(): {0} *= 2`, `{0}[1:] = {1}`)."""
 
     __slots__ = ("template", "items", "ours", "theirs", "kink", "kink_kw", "inplace")
 
@@ -64,7 +65,7 @@ class Step:
     def code(self, out):
         operands = [lit(i.value) if isinstance(i, Const) else f"v{i}" for i in self.items]
         if self.inplace:
-            return f"v{out} = {operands[0]}\n    with ag.no_grad(): " + self.template.format(f"v{out}")
+            return f"v{out} = {operands[0]}\n    " + self.template.format(f"v{out}", *operands[1:])
         return f"v{out} = " + self.template.format(*operands)
 
 

@@ -267,8 +267,8 @@ def _assigning(add):
 
 
 ASSIGNMENTS = [
-    Assignment("setitem", *_assigning(add=False)),
-    Assignment("setitem_add", *_assigning(add=True)),
+    Assignment("setitem", *_assigning(add=False), statement="="),
+    Assignment("setitem_add", *_assigning(add=True), statement="+="),
     Assignment("setitem_function", ag.setitem, _assigning(add=False)[1], _assigning(add=False)[2]),
 ]
 

@@ -338,6 +338,7 @@ class Assignment:
     theirs: object     # (torch.Tensor, index, torch.Tensor) -> torch.Tensor
     reference: object  # (ndarray, index, ndarray) -> ndarray
     kink: Kink = None
+    statement: str = None  # "=" or "+=": the entry is `x[index] = v` (or +=) written into x
     # an example: rows 2 and 0, columns 1 and 2 of a (3, 4) tensor, v broadcast along the rows
     index: tuple = field(default=(np.array([2, 0]), slice(1, 3)), compare=False)
 

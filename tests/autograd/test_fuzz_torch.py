@@ -214,8 +214,11 @@ def check_gradients(prog, ours, theirs, grads_ours, grads_theirs):
     points at the backward of an op that reads that value."""
     _assume_finite(grads_theirs)
     for k in reversed(range(len(ours))):
-        if any(ours[k] is ours[j] or theirs[k] is theirs[j] for j in range(k)):
-            continue  # the same tensor twice: a no-op, or a value changed in place
+        if k in prog.retired:
+            continue  # changed in place: its gradient is that of the value that replaced it
+        if any((ours[k] is ours[j] or theirs[k] is theirs[j]) and j not in prog.retired
+               for j in range(k)):
+            continue  # the same tensor twice: a no-op (astype to its own dtype)
         ga, gb = grads_ours[k], grads_theirs[k]
         ga = np.zeros(prog.shapes[k], prog.dtypes[k]) if ga is None else ga
         gb = np.zeros(prog.shapes[k], prog.dtypes[k]) if gb is None else gb
