@@ -12,7 +12,6 @@ from .reduce import axis_code, normalize_axis
 
 class Sigmoid(Op):
     __slots__ = ()
-    uses_output = True
     code = "1 / (1 + np.exp(-x))", "gy * y * (1 - y)"
     tex = r"\sigma(x)", r"gy \odot y \odot (1 - y)"
     symbol = "h"
@@ -85,7 +84,6 @@ def _max(x, axis):
 
 class Softmax(Op):
     __slots__ = ("axis",)
-    uses_output = True
     symbol = "p"
 
     def code(self, x):
@@ -111,7 +109,6 @@ class Softmax(Op):
 
 class LogSoftmax(Op):
     __slots__ = ("axis",)
-    uses_output = True
     symbol = "logp"
 
     def code(self, x):
@@ -140,7 +137,6 @@ class LogSumExp(Op):
     """log(sum(exp(x))) over `axis`, a tuple of axes."""
 
     __slots__ = ("axis", "keepdims")
-    uses_output = True
 
     def code(self, x):
         a = _along(self.axis)

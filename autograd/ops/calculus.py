@@ -66,7 +66,8 @@ def _one_axis(f, axis, dx, edge_order):
         return f[_slice(f.ndim, axis, s)]
 
     def along(c):  # coefficients per position along the axis, broadcasting over the others
-        return np.reshape(c, [-1 if d == axis else 1 for d in range(f.ndim)])
+        shape = [-1 if d == axis else 1 for d in range(f.ndim)]
+        return np.reshape(np.asarray(c, dtype=f.dtype), shape)
 
     if np.ndim(dx) == 0:
         inner = (at(slice(2, None)) - at(slice(None, -2))) / (2.0 * dx)
@@ -77,20 +78,21 @@ def _one_axis(f, axis, dx, edge_order):
             first = (-1.5 * at(slice(0, 1)) + 2.0 * at(slice(1, 2)) - 0.5 * at(slice(2, 3))) / dx
             last = (0.5 * at(slice(-3, -2)) - 2.0 * at(slice(-2, -1))
                     + 1.5 * at(slice(-1, None))) / dx
-    else:  # non-uniform coordinates: the second-order formulas NumPy documents
+    else:  # non-uniform coordinates: the second-order formulas NumPy documents; the result
+        # has f's dtype, as NumPy's (coefficients as arrays of f's dtype or Python numbers)
         d1, d2 = dx[:-1], dx[1:]
         a, b, c = -d2 / (d1 * (d1 + d2)), (d2 - d1) / (d1 * d2), d1 / (d2 * (d1 + d2))
         inner = (along(a) * at(slice(None, -2)) + along(b) * at(slice(1, -1))
                  + along(c) * at(slice(2, None)))
         if edge_order == 1:
-            first = (at(slice(1, 2)) - at(slice(0, 1))) / dx[0]
-            last = (at(slice(-1, None)) - at(slice(-2, -1))) / dx[-1]
+            first = (at(slice(1, 2)) - at(slice(0, 1))) / float(dx[0])
+            last = (at(slice(-1, None)) - at(slice(-2, -1))) / float(dx[-1])
         else:
-            d1, d2 = dx[0], dx[1]
+            d1, d2 = float(dx[0]), float(dx[1])
             first = (-(2 * d1 + d2) / (d1 * (d1 + d2)) * at(slice(0, 1))
                      + (d1 + d2) / (d1 * d2) * at(slice(1, 2))
                      - d1 / (d2 * (d1 + d2)) * at(slice(2, 3)))
-            d1, d2 = dx[-2], dx[-1]
+            d1, d2 = float(dx[-2]), float(dx[-1])
             last = (d2 / (d1 * (d1 + d2)) * at(slice(-3, -2))
                     - (d2 + d1) / (d1 * d2) * at(slice(-2, -1))
                     + (2 * d2 + d1) / (d2 * (d1 + d2)) * at(slice(-1, None)))

@@ -62,7 +62,6 @@ class Cholesky(Op):
     """L, lower triangular, with L L^T = x (x symmetric positive definite, its lower triangle)."""
 
     __slots__ = ()
-    uses_output = True
 
     def code(self, x):
         nd, n = np.ndim(x), np.shape(x)[-1]
@@ -98,7 +97,6 @@ class Eigh(Op):
     (..., n + 1, n): row 0 holds w, rows 1.. hold V."""
 
     __slots__ = ("UPLO",)
-    uses_output = True
 
     def __init__(self, UPLO="L"):
         self.UPLO = UPLO
@@ -147,7 +145,6 @@ class Svd(Op):
     """The thin SVD x = U diag(s) Vh, packed flat: (..., m*k + k + k*n), k = min(m, n)."""
 
     __slots__ = ()
-    uses_output = True
 
     def code(self, x):
         nd, (m, n) = np.ndim(x), np.shape(x)[-2:]

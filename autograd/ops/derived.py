@@ -15,6 +15,11 @@ def _isnan(x):
     return np.isnan(x.data if isinstance(x, Tensor) else x)
 
 
+def _times_ln2(x):
+    """x ln 2; a Python number stays one (a 0-d float64 tensor would make float32 float64)."""
+    return x * LN2 if isinstance(x, (int, float)) else multiply(x, LN2)
+
+
 def log2(x):
     """The base-2 logarithm, elementwise (np.log2): log(x) / ln 2."""
     return divide(log(x), LN2)
@@ -32,7 +37,7 @@ def exp2(x):
 
 def logaddexp2(a, b):
     """log2(2**a + 2**b), elementwise, without overflow (np.logaddexp2)."""
-    return divide(logaddexp(multiply(a, LN2), multiply(b, LN2)), LN2)
+    return divide(logaddexp(_times_ln2(a), _times_ln2(b)), LN2)
 
 
 def reciprocal(x):

@@ -123,7 +123,6 @@ class Negative(Op):
 
 class Exp(Op):
     __slots__ = ()
-    uses_output = True
     code = "np.exp(x)", "gy * y"
     tex = "e^{x}", r"gy \odot y"
     symbol = "e"
@@ -149,7 +148,6 @@ class Log(Op):
 
 class Sqrt(Op):
     __slots__ = ()
-    uses_output = True
     code = "np.sqrt(x)", "gy / (2 * y)"
     tex = r"\sqrt{x}", r"\frac{gy}{2 y}"
 
@@ -198,7 +196,6 @@ class Cos(Op):
 
 class Tanh(Op):
     __slots__ = ()
-    uses_output = True
     code = "np.tanh(x)", "gy * (1 - y**2)"
     tex = r"\tanh(x)", r"gy \odot (1 - y^2)"
     symbol = "h"

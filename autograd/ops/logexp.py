@@ -22,7 +22,6 @@ class Log1p(Op):
 
 class Expm1(Op):
     __slots__ = ()
-    uses_output = True
     code = "np.expm1(x)", "gy * (y + 1)"
     tex = r"e^{x} - 1", r"gy \odot (y + 1)"
 
@@ -37,7 +36,6 @@ class LogAddExp(Op):
     """log(exp(a) + exp(b)), computed without overflow."""
 
     __slots__ = ()
-    uses_output = True
     code = "np.logaddexp(a, b)", ("gy * np.exp(a - y)", "gy * np.exp(b - y)")
     tex = r"\log(e^{a} + e^{b})", (r"gy \odot e^{a - y}", r"gy \odot e^{b - y}")
 
@@ -54,7 +52,6 @@ class Cbrt(Op):
     """The real cube root. Its derivative 1 / (3 y^2) is infinite at 0."""
 
     __slots__ = ()
-    uses_output = True
     code = "np.cbrt(x)", "gy / (3 * y**2)"
     tex = r"\sqrt[3]{x}", r"\frac{gy}{3 y^2}"
 

@@ -82,7 +82,6 @@ class Max(Op):
     """max over axes; ties share the gradient equally (PyTorch's convention for amax)."""
 
     __slots__ = ("axis", "keepdims")
-    uses_output = True
 
     def __init__(self, axis, keepdims=False):
         self.axis, self.keepdims = axis, keepdims
@@ -122,10 +121,12 @@ class StdRoot(Op):
     to every input)."""
 
     __slots__ = ()
+    code = "np.sqrt(x)", "gy * (y != 0) / (2 * np.where(y != 0, y, 1))"
+    tex = r"\sqrt{x}", r"\frac{gy}{2 y} \text{ where } y \neq 0 \text{, else } 0"
 
-    def forward(self, v):
-        return np.sqrt(v)
+    def forward(self, x):
+        return np.sqrt(x)
 
-    def backward(self, gy, y, v):
+    def backward(self, gy, y, x):
         spread = y != 0
         return gy * spread / (2.0 * np.where(spread, y, 1.0))

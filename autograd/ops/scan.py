@@ -54,7 +54,6 @@ class Cumprod(Op):
     """y[k] = x[0] x[1] ... x[k] along axis."""
 
     __slots__ = ("axis",)
-    uses_output = True
 
     def __init__(self, axis):
         self.axis = axis
@@ -108,7 +107,6 @@ class Prod(Op):
     """The product over `axis` (a tuple of axes, as normalize_axis gives)."""
 
     __slots__ = ("axis", "keepdims")
-    uses_output = True
 
     def __init__(self, axis, keepdims=False):
         self.axis, self.keepdims = axis, keepdims

@@ -36,7 +36,6 @@ def _as_matrix_scalar(g):
 
 class Inv(Op):
     __slots__ = ()
-    uses_output = True
 
     def code(self, x):
         yT = _mT_code("y", np.ndim(x))
@@ -54,7 +53,6 @@ class Inv(Op):
 
 class Det(Op):
     __slots__ = ()
-    uses_output = True
 
     def code(self, x):
         n = np.ndim(x)
@@ -126,7 +124,6 @@ class Solve(Op):
     of vectors (..., M)), otherwise a stack of matrices (..., M, K)."""
 
     __slots__ = ()
-    uses_output = True
 
     def code(self, a, b):
         n = np.ndim(a)
@@ -164,7 +161,6 @@ class Pinv(Op):
     dA+ = -A+ dA A+ + A+ A+^T dA^T (I - A A+) + (I - A+ A) dA^T A+^T A+."""
 
     __slots__ = ("kwargs",)
-    uses_output = True
 
     def __init__(self, **kwargs):
         self.kwargs = kwargs

@@ -55,6 +55,8 @@ def nanmean(x, axis=None, keepdims=False):
     """The mean over axis of the entries that are not NaN (np.nanmean)."""
     x = _t(x)
     count = np.sum(~np.isnan(x.data), axis=axis, keepdims=keepdims)
+    if x.dtype.kind == "f":  # an int64 count would make float32 / count float64
+        count = count.astype(x.dtype)
     return nansum(x, axis, keepdims) / count
 
 

@@ -10,7 +10,6 @@ from ..graph import Op
 
 class Tan(Op):
     __slots__ = ()
-    uses_output = True
     code = "np.tan(x)", "gy * (1 + y**2)"
     tex = r"\tan(x)", r"gy \odot (1 + y^2)"
 
@@ -139,7 +138,6 @@ class Hypot(Op):
     PyTorch)."""
 
     __slots__ = ()
-    uses_output = True
     code = "np.hypot(a, b)", ("gy * a / y", "gy * b / y")
     tex = r"\sqrt{a^2 + b^2}", (r"\frac{gy \odot a}{y}", r"\frac{gy \odot b}{y}")
 
@@ -155,7 +153,6 @@ class Sinc(Op):
     """NumPy's normalised sinc, sin(pi x) / (pi x), with sinc(0) = 1."""
 
     __slots__ = ()
-    uses_output = True
 
     def code(self, x):
         slope = "(np.cos(np.pi * x) - y) / x"

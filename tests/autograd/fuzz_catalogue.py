@@ -7,8 +7,17 @@ entry added to op_catalogue.py is fuzzed without any change here:
                       (np.exp(t)), the Tensor method and the operator (t + u) where they exist
     Reduction         a random axis (None, an int, negative, a tuple) and keepdims
     AlongAxis         a random axis
-    Function          inputs of the entry's shapes (any kind of entry with `shapes` is drawn so):
-                      an earlier value of that shape, or one fitted to it (`ag.mean(v) + C`)
+    Function          inputs of the entry's shapes: an earlier value of that shape, or one fitted
+                      to it (`ag.mean(v) + C`); where the entry makes its inputs (an invertible
+                      matrix ...), mostly the one it makes, perturbed by an earlier value
+                      (`M + 0.125 * ag.tanh(v)`)
+    Structural        an earlier value, with arguments drawn for its shape by the entry's own
+                      strategy; PyTorch's side is the entry's `theirs`, or for an affine shape
+                      function the matrix NumPy's function is (`Structural.torch_side`)
+    Assignment        x[index] = v on an earlier value (any index without repeated positions:
+                      NumPy keeps the last write, PyTorch leaves the order open) and a value v
+                      that broadcasts to x[index]; as the entry (a new tensor) or written into x
+                      itself, which later steps then read
 
 An input outside an entry's domain (log wants positive values) is squashed into it first
 (`lo + (hi - lo) * sigmoid(v)`). An entry with a richer drawer (fuzz_structural.py: any reshape,
@@ -24,12 +33,16 @@ import operator
 import numpy as np
 from hypothesis import assume, strategies as st
 from hypothesis.extra import numpy as hnp
+import torch
 
 import autograd as ag
 from autograd.numpy_api import FUNCTIONS as NP_FUNCTIONS, UFUNCS as NP_UFUNCS
-from fuzz_programs import (DTYPES, Program, add_step, fitted, grid, in_domain, operand_for,
-                           partner_shape, pick, restricted)
-from op_catalogue import AlongAxis, Binary, Function, Reduction, Unary, entries
+
+from fuzz_programs import (DTYPES, Const, Program, add_step, const_array, const_scalar, fitted,
+                           grid, in_domain, lit, operand_for, partner_shape, pick, restricted)
+from fuzz_structural import _index_code, _torch_index, draw_index
+from op_catalogue import (AlongAxis, Assignment, Binary, Function, Reduction, Structural, Unary,
+                          entries)
 
 # ----------------------------------------------------------------------------------------------
 # The catalogue's kinds, drawn generically
@@ -44,7 +57,7 @@ def numpy_name(f):
         dispatched = f in NP_UFUNCS or f in NP_FUNCTIONS
     except TypeError:  # unhashable
         return None
-    return f.__name__ if dispatched else None
+    return f.__name__ if dispatched and getattr(np, f.__name__, None) is f else None
 
 
 def _kink(spec):
@@ -140,11 +153,26 @@ def draw_along_axis(draw, prog, spec):
                     lambda x: spec.ours(x, axis), lambda x: spec.theirs(x, axis), _kink(spec))
 
 
+def perturbed(draw, prog, base):
+    """A value near the constant array `base`: base + 0.125 * tanh(v) for an earlier value v fitted
+    to its shape (base rounded to multiples of 1/16, to print short)."""
+    i = fitted(draw, prog, base.shape)
+    if i is None:
+        return None
+    c = Const((np.round(base * 16) / 16).astype(prog.dtypes[i]))
+    ok = add_step(prog, "{1} + 0.125 * ag.tanh({0})", [i, c], lambda x, k: k + 0.125 * ag.tanh(x),
+                  lambda x, k: k + 0.125 * torch.tanh(x))
+    return len(prog.shapes) - 1 if ok else None
+
+
 def draw_function(draw, prog, spec):
     items = []
-    domains = tuple(getattr(spec, "domains", ()) or ())
+    made = None
+    if spec.make is not None and draw(st.integers(0, 3)):  # else plain values: singular, tied ...
+        made = spec.make(np.random.default_rng(draw(st.integers(0, 2 ** 16))), spec.shapes)
     for k, shape in enumerate(spec.shapes):
-        i = fitted(draw, prog, shape, domains[k] if k < len(domains) else None)
+        i = (perturbed(draw, prog, np.asarray(made[k], dtype=np.float64)) if made is not None
+             else fitted(draw, prog, shape, spec.domain(k)))
         if i is None:
             return False
         items.append(i)
@@ -157,8 +185,105 @@ def draw_function(draw, prog, spec):
     return add_step(prog, template, items, ours, spec.theirs, _kink(spec))
 
 
+def _kwargs_code(kwargs):
+    return ", ".join(f"{k}={lit(v) if isinstance(v, np.ndarray) else repr(v)}"
+                     for k, v in kwargs.items())
+
+
+def draw_structural(draw, prog, spec):
+    """An earlier value (no empty axis: the strategies draw indices into every axis) with
+    arguments drawn for its shape."""
+    a = pick(draw, prog, lambda s: spec.min_dims <= len(s) <= spec.max_dims and all(s)
+             and math.prod(s) <= 64)
+    if a is None:
+        return False
+    shape = prog.shapes[a]
+    kwargs = draw(spec.params(shape))
+    try:
+        out = spec.call_reference(np.zeros(shape), **kwargs)
+    except (ValueError, IndexError, TypeError):
+        return False
+    piece = None
+    if isinstance(out, (list, tuple)):  # the pieces of a split: one of them
+        if not out:
+            return False
+        piece = draw(st.integers(0, len(out) - 1))
+    code = f"entry({spec.name!r}).ours({{0}}, {_kwargs_code(kwargs)})"
+    code += "" if piece is None else f"[{piece}]"
+
+    def ours(x):
+        y = spec.ours(x, **kwargs)
+        return y if piece is None else y[piece]
+    return add_step(prog, code, [a], ours, spec.torch_side(shape, kwargs, piece), _kink(spec),
+                    kwargs)
+
+
+def _positions(shape, index):
+    """The flat positions an index reaches (with repeats)."""
+    return np.arange(math.prod(shape)).reshape(shape)[index].ravel()
+
+
+def _broadcasts_to(s, target):
+    try:
+        return np.broadcast_shapes(s, target) == tuple(target)
+    except ValueError:
+        return False
+
+
+def draw_assignment(draw, prog, spec):
+    """x[index] = v, x an earlier value, v an earlier value, a constant array or a number that
+    broadcasts to x[index] (without changing its shape)."""
+    a = pick(draw, prog, lambda s: len(s) >= 1)
+    if a is None:
+        return False
+    shape = prog.shapes[a]
+    parts = draw_index(draw, shape)
+    if parts is None:
+        return False
+    index = parts if len(parts) != 1 else parts[0]
+    try:
+        reached = _positions(shape, index)
+    except IndexError:
+        return False
+    if len(np.unique(reached)) < len(reached):
+        return False  # a repeated position: NumPy keeps the last write, PyTorch no set one
+    target = np.zeros(shape)[index].shape
+    how = draw(st.sampled_from(["value", "value", "array", "scalar"]))
+    v = pick(draw, prog, lambda s: _broadcasts_to(s, target) and s != ()) if how == "value" else None
+    if v is None:
+        if how == "array" or how == "value":
+            k = draw(st.integers(0, len(target)))
+            v = const_array(draw, prog, tuple(1 if draw(st.booleans()) else n
+                                              for n in target[len(target) - k:]))
+        else:
+            v = const_scalar(draw)
+    code = _index_code(parts)
+    dtype = getattr(torch, np.dtype(prog.dtypes[a]).name)
+
+    def theirs(x, value):  # NumPy casts the value to x's dtype
+        return spec.theirs(x, _torch_index(parts), value).to(dtype)
+    leaf_with_grad = a < len(prog.leaves) and prog.requires_grad[a]
+    if spec.statement and not leaf_with_grad and draw(st.booleans()):
+        # into x itself: x is the new value from here on; what earlier steps saved is intact
+        return add_step(prog, f"{{0}}[{code}] {spec.statement} {{1}}", [a, v],
+                        _written_into(spec.statement, index), theirs, _kink(spec), inplace=True)
+    return add_step(prog, f"entry({spec.name!r}).ours({{0}}, np.s_[{code}], {{1}})", [a, v],
+                    lambda x, value: spec.ours(x, index, value), theirs, _kink(spec))
+
+
+def _written_into(statement, index):
+    def run(x, value):
+        if statement == "+=":
+            x[index] += value
+        else:
+            x[index] = value
+        return x
+    return run
+
+
 KINDS = {Unary: draw_unary, Binary: draw_binary, Reduction: draw_reduction,
-         AlongAxis: draw_along_axis, Function: draw_function}
+         AlongAxis: draw_along_axis, Function: draw_function, Structural: draw_structural,
+         Assignment: draw_assignment}
 
 
 def drawer(spec):
@@ -166,8 +291,6 @@ def drawer(spec):
     for kind, draw_it in KINDS.items():
         if isinstance(spec, kind):
             return draw_it
-    if hasattr(spec, "shapes"):  # another kind of entry with example shapes: like a Function
-        return draw_function
     raise TypeError(f"the fuzzer does not know catalogue entries of kind {type(spec).__name__} "
                     f"({spec.name}); add a drawer for them to KINDS in {__name__}.py")
 
@@ -213,6 +336,7 @@ def draw_inplace(draw, prog):
                ("{0}[%r] = %r" % (index, c), lambda x: _setitem(x, index, c),
                 lambda x: _setitem(x.clone(), index, c))]
     template, ours, theirs = draw(st.sampled_from(options))
+    template = "with ag.no_grad(): " + template
     return add_step(prog, template, [a], _changed_in_place(ours), _straight_through(theirs),
                     inplace=True)
 

@@ -48,7 +48,8 @@ class Step:
     operand is an earlier value (an int index) and which a Const. `ours` and `theirs` apply the op
     to the operands (Tensors, or torch tensors cast as NumPy would promote them). `kink` (an
     op_catalogue.Kink, with `kink_kw` such as the axis) says where the op is not differentiable;
-    `inplace`: the step changes its operand in place and gives it back."""
+    `inplace`: the step changes its first operand in place and gives it back (its template then
+    a statement: `with ag.no_grad(): {0} *= 2`, `{0}[1:] = {1}`)."""
 
     __slots__ = ("template", "items", "ours", "theirs", "kink", "kink_kw", "inplace")
 
@@ -64,7 +65,7 @@ class Step:
     def code(self, out):
         operands = [lit(i.value) if isinstance(i, Const) else f"v{i}" for i in self.items]
         if self.inplace:
-            return f"v{out} = {operands[0]}\n    with ag.no_grad(): " + self.template.format(f"v{out}")
+            return f"v{out} = {operands[0]}\n    " + self.template.format(f"v{out}", *operands[1:])
         return f"v{out} = " + self.template.format(*operands)
 
 
@@ -76,6 +77,7 @@ class Program:
         self.dtypes = [x.dtype.type for x in leaves]
         self.retired = set()  # values changed in place: later steps use the new alias
         self.magnitude = 1.0  # the largest value it computes (set when it has run)
+        self.kink_operands = {}  # side -> step -> the operands of a step with a kink, as it ran
         # PyTorch's values while drawing: a step that would overflow is never added
         self.torch_values = [torch.tensor(x) for x in leaves]
 

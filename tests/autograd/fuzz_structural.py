@@ -231,9 +231,10 @@ def _basic_part(draw, n):
     return slice(start if start or draw(st.booleans()) else None, stop, step)
 
 
-def gen_getitem(draw, prog):
-    a = pick(draw, prog)
-    shape = prog.shapes[a]
+def draw_index(draw, shape):
+    """An index into a tensor of `shape`, as a tuple of parts: basic (ints, slices, None, ...),
+    an integer array on one axis (repeats and negative indices), a boolean mask of the whole
+    shape or of its first axis, or two integer arrays (broadcast); None where none fits."""
     ndim = len(shape)
     kind = draw(st.sampled_from(["basic", "ints", "ints", "mask", "mask_lead", "two_ints"]))
     if kind == "basic" or ndim == 0:
@@ -252,14 +253,21 @@ def gen_getitem(draw, prog):
         parts = [draw(hnp.arrays(np.bool_, shape if kind == "mask" else shape[:1]))]
     else:
         if ndim < 2 or not shape[0] or not shape[1]:
-            return False
+            return None
         n0, n1 = shape[0], shape[1]
         k = draw(st.integers(1, 4))
         i0 = draw(hnp.arrays(np.int64, (k,), elements=st.integers(-n0, n0 - 1)))
         i1 = draw(hnp.arrays(np.int64, draw(st.sampled_from([(k,), (1,)])),
                              elements=st.integers(-n1, n1 - 1)))
         parts = [i0, i1]
-    parts = tuple(parts)
+    return tuple(parts)
+
+
+def gen_getitem(draw, prog):
+    a = pick(draw, prog)
+    parts = draw_index(draw, prog.shapes[a])
+    if parts is None:
+        return False
     code = _index_code(parts)
     index = parts if len(parts) != 1 else parts[0]
     one_int_array = isinstance(index, np.ndarray) and index.dtype == np.int64 and index.ndim == 1

@@ -4,194 +4,52 @@ oracle, the in-place checks and the differential fuzzer (test_fuzz_torch.py).
 Each entry pairs glassgrad's function with PyTorch's equivalent and says which inputs are safe:
 the value range where the op is smooth and finite (log and sqrt want positive numbers, a divisor
 must stay away from 0) and the points where it has a kink (relu and abs at 0, clip at its bounds),
-which a finite-difference check must avoid. PyTorch is imported only when a `theirs` function is
-called, so the catalogue is usable without it.
+which a finite-difference check must avoid. The kinds of entry (`Unary`, `Binary`, `Reduction`,
+`AlongAxis`, `Function`, `Structural`, `Assignment`) are in op_catalogue_kinds.py; the NumPy
+functions beyond the core that are not elementwise in op_catalogue_numpy.py. Import all of them
+from here.
 
 Where an op has a kink or a tie, its `kink` (a `Kink`) says which derivative glassgrad takes there
 beside the one PyTorch takes: the fuzzer compares programs that land exactly on a kink only under
 a convention the two share, and counts them apart from the smooth ones.
 
-Kinds: `Unary`, `Binary` (broadcasting), `Reduction` (axis, keepdims), `AlongAxis` (one axis) and
-`Function`, any other function on example inputs of fixed shapes. Every op class of the engine
-must be reached by some entry (tests/autograd/test_output_changed_in_place.py checks it), and
-`example(entry)` is how any entry is called on example inputs.
+`entries()` is every entry of every kind, `entry(name)` one of them, and `example(entry)` how any
+entry is called on example inputs. Every op class of the engine must be reached by some entry
+(test_op_catalogue.py checks it).
 """
-from dataclasses import dataclass
 import importlib
+import inspect
+import pkgutil
 
 import numpy as np
 
 import autograd as ag
-
-
-def _torch():
-    return importlib.import_module("torch")
-
-
-def _F():
-    return importlib.import_module("torch.nn.functional")
-
-
-@dataclass(frozen=True)
-class Domain:
-    """Safe input values: [lo, hi] without the kinks (each kept at least `margin` away)."""
-
-    lo: float = -2.0
-    hi: float = 2.0
-    kinks: tuple = ()
-    margin: float = 0.05
-
-    def sample(self, rng, shape):
-        x = rng.uniform(self.lo, self.hi, size=shape)
-        for k in self.kinks:  # push values off a kink, staying inside [lo, hi]
-            near = np.abs(x - k) < self.margin
-            x = np.where(near, np.where(x >= k, k + 2 * self.margin, k - 2 * self.margin), x)
-        return x
-
-    def allows(self, value):
-        far_from_kinks = all(abs(value - k) >= self.margin for k in self.kinks)
-        return self.lo <= value <= self.hi and far_from_kinks
-
-
-ANY = Domain()
-POSITIVE = Domain(0.2, 3.0)
-
-
-@dataclass(frozen=True)
-class Kink:
-    """Where an op is not differentiable, and the derivative each engine takes there.
-
-    `gap` takes the op's operands as NumPy arrays (a Reduction's also `axis=`) and gives arrays
-    that are exactly 0 on the kink, their signs telling the sides apart; `tie` means the kink is
-    two or more zeros in one reduced group (max: a tie for the maximum; one zero is just the
-    maximum). `ours` is glassgrad's convention, `torch` PyTorch's, and `torch_differs` the first
-    derivative order at which they differ (None: they agree at every order). A gap within `near`
-    of 0 but not 0 is too close to call: rounding alone may decide the side (a variance of 1e-33
-    left by rounding, where the exact one is 0)."""
-
-    gap: object
-    ours: str
-    torch: str = "the same"
-    tie: bool = False
-    torch_differs: object = None
-    near: float = 0.0
-
-    def hit(self, *operands, **axis):
-        """Whether these operands lie exactly on the kink."""
-        for g in self.gap(*operands, **axis):
-            zero = np.asarray(g) == 0
-            if self.tie:
-                zero = zero.sum(axis=axis.get("axis"), keepdims=True) >= 2 if zero.ndim else False
-            if np.any(zero):
-                return True
-        return False
-
-
-def _at(*points):
-    """The gap of a unary op with kinks at these points."""
-    return lambda x: [np.subtract(x, p) for p in points]
-
-
-def _ties(a, b):
-    return [np.subtract(a, b)]
-
-
-def _to_max(x, axis=None):
-    return [np.max(x, axis=axis, keepdims=True) - x] if np.size(x) else []
-
-
-def _to_min(x, axis=None):
-    return [x - np.min(x, axis=axis, keepdims=True)] if np.size(x) else []
-
-
-def _variance(x, axis=None):
-    return [np.var(x, axis=axis if np.ndim(x) else None)] if np.size(x) else []
-
-
-@dataclass(frozen=True)
-class Unary:
-    name: str
-    ours: object       # Tensor -> Tensor
-    theirs: object     # torch.Tensor -> torch.Tensor
-    reference: object  # ndarray -> ndarray (plain NumPy)
-    domain: Domain = ANY
-    kink: Kink = None
-
-
-@dataclass(frozen=True)
-class Binary:
-    """A broadcasting elementwise op of two tensors."""
-
-    name: str
-    ours: object
-    theirs: object
-    reference: object
-    domains: tuple = (ANY, ANY)
-    kink: Kink = None
-
-
-@dataclass(frozen=True)
-class Reduction:
-    """An op with (axis, keepdims); axis None, an int or a tuple of ints. `ours` and `reference`
-    are called as f(x, axis=..., keepdims=...), `theirs` as f(x, axis, keepdims)."""
-
-    name: str
-    ours: object       # Tensor -> Tensor
-    theirs: object     # torch.Tensor -> torch.Tensor
-    reference: object  # ndarray -> ndarray
-    distinct: bool = False   # needs distinct values (max/min: ties)
-    min_count: int = 1       # fewest elements reduced over
-    kink: Kink = None
-
-
-@dataclass(frozen=True)
-class AlongAxis:
-    """An op normalising along one axis (softmax, log_softmax)."""
-
-    name: str
-    ours: object       # (Tensor, axis) -> Tensor
-    theirs: object     # (torch.Tensor, axis) -> torch.Tensor
-    reference: object  # (ndarray, axis) -> ndarray
-
-
-@dataclass(frozen=True)
-class Function:
-    """Any other differentiable function, called on example inputs of fixed shapes: `ours(*Tensors)`,
-    `theirs(*torch tensors)`, `reference(*ndarrays)`, one shape (and Domain) per input in `shapes`
-    (and `domains`, ANY where left out). The shape ops, products, indexing and the losses of nn."""
-
-    name: str
-    ours: object
-    theirs: object
-    reference: object
-    shapes: tuple
-    domains: tuple = ()
-    kink: Kink = None
-
-    def domain(self, i):
-        return self.domains[i] if i < len(self.domains) else ANY
-
+from op_catalogue_kinds import (  # noqa: F401 (the kinds are imported from here)
+    ANY, KINDS, POSITIVE, AlongAxis, Assignment, Binary, Domain, Function, Kink, Reduction,
+    Structural, Unary, _F, _torch, at_points, conditioning, every, one_tensor, singular_values,
+    sorted_gaps, spectrum_gaps, ties, to_max, to_min, top_gap, variance)
 
 _SIGN = "0 at 0 (the subgradient in the middle)"
+_STEP = "0 at a jump too (the derivative on either side)"
 
 UNARY = [
     Unary("exp", ag.exp, lambda x: x.exp(), np.exp),
     Unary("log", ag.log, lambda x: x.log(), np.log, POSITIVE),
     Unary("sqrt", ag.sqrt, lambda x: x.sqrt(), np.sqrt, POSITIVE),
     Unary("abs", ag.abs, lambda x: x.abs(), np.abs, Domain(kinks=(0.0,)),
-          Kink(_at(0.0), f"abs'(0) = {_SIGN}")),
+          Kink(at_points(0.0), f"abs'(0) = {_SIGN}")),
     Unary("sin", ag.sin, lambda x: x.sin(), np.sin),
     Unary("cos", ag.cos, lambda x: x.cos(), np.cos),
     Unary("tanh", ag.tanh, lambda x: x.tanh(), np.tanh),
     Unary("sigmoid", ag.sigmoid, lambda x: x.sigmoid(), lambda x: 1 / (1 + np.exp(-x))),
     Unary("relu", ag.relu, lambda x: x.relu(), lambda x: np.maximum(x, 0), Domain(kinks=(0.0,)),
-          Kink(_at(0.0), "relu'(0) = 0")),
+          Kink(at_points(0.0), "relu'(0) = 0")),
     Unary("leaky_relu", lambda x: ag.leaky_relu(x, 0.1), lambda x: _F().leaky_relu(x, 0.1),
           lambda x: np.where(x > 0, x, 0.1 * x), Domain(kinks=(0.0,)),
-          Kink(_at(0.0), "leaky_relu'(0) = slope (the left side)")),
+          Kink(at_points(0.0), "leaky_relu'(0) = slope (the left side)")),
     Unary("clip", lambda x: ag.clip(x, -0.5, 0.5), lambda x: x.clamp(-0.5, 0.5),
           lambda x: np.clip(x, -0.5, 0.5), Domain(-1.0, 1.0, kinks=(-0.5, 0.5)),
-          Kink(_at(-0.5, 0.5), "the gradient passes at a bound (lo <= x <= hi)")),
+          Kink(at_points(-0.5, 0.5), "the gradient passes at a bound (lo <= x <= hi)")),
     Unary("negative", lambda x: -x, lambda x: -x, np.negative),
     Unary("square", ag.square, lambda x: x * x, np.square),
     Unary("pow_scalar", lambda x: x ** 3, lambda x: x ** 3, lambda x: x ** 3),
@@ -220,13 +78,21 @@ UNARY = [
     Unary("reciprocal", np.reciprocal, lambda x: x.reciprocal(), np.reciprocal,
           Domain(kinks=(0.0,), margin=0.2)),
     Unary("cbrt", np.cbrt, lambda x: _torch().sign(x) * x.abs() ** (1 / 3), np.cbrt,
-          Domain(kinks=(0.0,), margin=0.2)),
-    Unary("fabs", np.fabs, lambda x: x.abs(), np.fabs, Domain(kinks=(0.0,))),
-    Unary("sign", np.sign, lambda x: x.sign(), np.sign, Domain(kinks=(0.0,))),
-    Unary("floor", np.floor, lambda x: x.floor(), np.floor, Domain(kinks=(-2.0, -1.0, 0.0, 1.0, 2.0))),
-    Unary("ceil", np.ceil, lambda x: x.ceil(), np.ceil, Domain(kinks=(-2.0, -1.0, 0.0, 1.0, 2.0))),
-    Unary("trunc", np.trunc, lambda x: x.trunc(), np.trunc, Domain(kinks=(-2.0, -1.0, 0.0, 1.0, 2.0))),
-    Unary("rint", np.rint, lambda x: x.round(), np.rint, Domain(kinks=(-1.5, -0.5, 0.5, 1.5))),
+          Domain(kinks=(0.0,), margin=0.2),
+          Kink(at_points(0.0), "cbrt'(0) = inf: no derivative", "NaN (sign(x) |x|^(1/3))",
+               torch_differs=1)),
+    Unary("fabs", np.fabs, lambda x: x.abs(), np.fabs, Domain(kinks=(0.0,)),
+          Kink(at_points(0.0), f"fabs'(0) = {_SIGN}")),
+    Unary("sign", np.sign, lambda x: x.sign(), np.sign, Domain(kinks=(0.0,)),
+          Kink(at_points(0.0), f"sign'(0) = {_STEP}")),
+    Unary("floor", np.floor, lambda x: x.floor(), np.floor, Domain(kinks=(-2.0, -1.0, 0.0, 1.0, 2.0)),
+          Kink(every(1.0), f"floor' = {_STEP}")),
+    Unary("ceil", np.ceil, lambda x: x.ceil(), np.ceil, Domain(kinks=(-2.0, -1.0, 0.0, 1.0, 2.0)),
+          Kink(every(1.0), f"ceil' = {_STEP}")),
+    Unary("trunc", np.trunc, lambda x: x.trunc(), np.trunc, Domain(kinks=(-2.0, -1.0, 0.0, 1.0, 2.0)),
+          Kink(every(1.0), f"trunc' = {_STEP}")),
+    Unary("rint", np.rint, lambda x: x.round(), np.rint, Domain(kinks=(-1.5, -0.5, 0.5, 1.5)),
+          Kink(every(1.0, 0.5), f"rint' = {_STEP}")),
     Unary("sinc", np.sinc, lambda x: x.sinc(), np.sinc),
     Unary("deg2rad", np.deg2rad, lambda x: x.deg2rad(), np.deg2rad),
     Unary("radians", np.radians, lambda x: x.deg2rad(), np.radians),
@@ -235,7 +101,8 @@ UNARY = [
     Unary("nan_to_num", np.nan_to_num, lambda x: x.nan_to_num(), np.nan_to_num),
     Unary("real", np.real, lambda x: x.real, np.real),
     Unary("mod_scalar", lambda x: x % 0.75, lambda x: x % 0.75, lambda x: x % 0.75,
-          Domain(kinks=(-1.5, -0.75, 0.0, 0.75, 1.5))),
+          Domain(kinks=(-1.5, -0.75, 0.0, 0.75, 1.5)),
+          Kink(every(0.75), "(x % c)' = 1 at a jump too (the derivative on either side)")),
 ]
 
 
@@ -258,6 +125,10 @@ def _where_reference(a, b):
     return np.where(_where_mask(np.broadcast_shapes(np.shape(a), np.shape(b))), a, b)
 
 
+# Neither has a derivative at (0, 0): arctan2(a, b)' = (b, -a) / (a^2 + b^2) is 0 / 0 there
+_ORIGIN = Kink(lambda a, b: [np.hypot(a, b)], "no derivative at (0, 0) (NaN)", "the same",
+               torch_differs=1)
+
 BINARY = [
     Binary("add", ag.add, lambda a, b: a + b, np.add),
     Binary("subtract", ag.subtract, lambda a, b: a - b, np.subtract),
@@ -268,21 +139,28 @@ BINARY = [
                 "d2(a^b)/(da db) = 0 at b = 0 (its backward is where(b == 0, 0, ...))",
                 torch_differs=2)),
     Binary("maximum", ag.maximum, lambda a, b: _torch().maximum(a, b), np.maximum,
-           kink=Kink(_ties, "a tie gives each side half the gradient")),
+           kink=Kink(ties, "a tie gives each side half the gradient")),
     Binary("minimum", ag.minimum, lambda a, b: _torch().minimum(a, b), np.minimum,
-           kink=Kink(_ties, "a tie gives each side half the gradient")),
+           kink=Kink(ties, "a tie gives each side half the gradient")),
     Binary("where", _where_ours, _where_theirs, _where_reference),
     Binary("arctan2", np.arctan2, lambda a, b: _torch().atan2(a, b), np.arctan2,
-           (Domain(kinks=(0.0,), margin=0.1), ANY)),
+           (Domain(kinks=(0.0,), margin=0.1), ANY), _ORIGIN),
     Binary("hypot", np.hypot, lambda a, b: _torch().hypot(a, b), np.hypot,
-           (Domain(kinks=(0.0,), margin=0.1), ANY)),
+           (Domain(kinks=(0.0,), margin=0.1), ANY), _ORIGIN),
     Binary("logaddexp", np.logaddexp, lambda a, b: _torch().logaddexp(a, b), np.logaddexp),
     Binary("logaddexp2", np.logaddexp2, lambda a, b: _torch().logaddexp2(a, b), np.logaddexp2),
     # a in (-0.45, 0.45) and b in [0.5, 2]: a / b stays between two integers, off the jumps
     Binary("remainder", np.remainder, lambda a, b: _torch().remainder(a, b), np.remainder,
-           (Domain(-0.45, 0.45, kinks=(0.0,), margin=0.05), Domain(0.5, 2.0))),
-    Binary("fmax", np.fmax, lambda a, b: _torch().fmax(a, b), np.fmax),
-    Binary("fmin", np.fmin, lambda a, b: _torch().fmin(a, b), np.fmin),
+           (Domain(-0.45, 0.45, kinks=(0.0,), margin=0.05), Domain(0.5, 2.0)),
+           Kink(lambda a, b: every(1.0)(np.divide(a, b)), "a % b jumps where a / b is an integer: "
+                "d/da = 1 and d/db = -floor(a / b) there (the right-hand side's)",
+                at=(np.array([[0.5, -1.0, 2.0]]), np.array([[0.5, 1.0, 2.0], [0.25, -0.5, 1.0]])))),
+    Binary("fmax", np.fmax, lambda a, b: _torch().fmax(a, b), np.fmax,
+           kink=Kink(ties, "a tie gives each side half the gradient (as maximum)",
+                     "a tie gives the first operand all of it", torch_differs=1)),
+    Binary("fmin", np.fmin, lambda a, b: _torch().fmin(a, b), np.fmin,
+           kink=Kink(ties, "a tie gives each side half the gradient (as minimum)",
+                     "a tie gives the first operand all of it", torch_differs=1)),
 ]
 
 
@@ -319,16 +197,16 @@ REDUCTIONS = [
     Reduction("mean", ag.mean, _torch_reduce(lambda x, d, k: x.mean(dim=d, keepdim=k)),
               np.mean),
     Reduction("max", ag.max, _torch_reduce(lambda x, d, k: x.amax(dim=d, keepdim=k)), np.max,
-              distinct=True, kink=Kink(_to_max, "values tied for the maximum share the gradient "
+              distinct=True, kink=Kink(to_max, "values tied for the maximum share the gradient "
                                                 "equally (amax's convention)", tie=True)),
     Reduction("min", ag.min, _torch_reduce(lambda x, d, k: x.amin(dim=d, keepdim=k)), np.min,
-              distinct=True, kink=Kink(_to_min, "values tied for the minimum share the gradient "
+              distinct=True, kink=Kink(to_min, "values tied for the minimum share the gradient "
                                                 "equally (amin's convention)", tie=True)),
     Reduction("var", ag.var,
               _torch_reduce(lambda x, d, k: x.var(dim=d, correction=0, keepdim=k)), np.var),
     Reduction("std", ag.std,
               _torch_reduce(lambda x, d, k: x.std(dim=d, correction=0, keepdim=k)), np.std,
-              kink=Kink(_variance, "std'(x) = 0 where the variance is 0 (all values equal, or one "
+              kink=Kink(variance, "std'(x) = 0 where the variance is 0 (all values equal, or one "
                                    "value), at every order", near=1e-6)),
     Reduction("var_ddof1", lambda x, axis=None, keepdims=False: ag.var(x, axis, 1, keepdims),
               _torch_reduce(lambda x, d, k: x.var(dim=d, correction=1, keepdim=k)),
@@ -337,12 +215,15 @@ REDUCTIONS = [
     Reduction("std_ddof1", lambda x, axis=None, keepdims=False: ag.std(x, axis, 1, keepdims),
               _torch_reduce(lambda x, d, k: x.std(dim=d, correction=1, keepdim=k)),
               lambda x, axis=None, keepdims=False: np.std(x, axis=axis, ddof=1, keepdims=keepdims),
-              min_count=2, kink=Kink(_variance, "std'(x) = 0 where the variance is 0", near=1e-6)),
+              min_count=2, kink=Kink(variance, "std'(x) = 0 where the variance is 0", near=1e-6)),
     Reduction("logsumexp", ag.logsumexp,
               _torch_reduce(lambda x, d, k: x.logsumexp(dim=d, keepdim=k)), _logsumexp_reference),
     Reduction("prod", ag.prod, _torch_reduce(_torch_prod), np.prod),
     Reduction("ptp", ag.ptp, _torch_reduce(lambda x, d, k: x.amax(dim=d, keepdim=k)
-                                           - x.amin(dim=d, keepdim=k)), np.ptp, distinct=True),
+                                           - x.amin(dim=d, keepdim=k)), np.ptp, distinct=True,
+              kink=Kink(lambda x, axis=None: to_max(x, axis) + to_min(x, axis), "values tied for "
+                        "the maximum or the minimum share its gradient equally (amax's and amin's "
+                        "convention)", tie=True)),
     Reduction("nansum", ag.nansum, _torch_reduce(lambda x, d, k: x.nansum(dim=d, keepdim=k)),
               np.nansum),
     Reduction("nanmean", ag.nanmean, _torch_reduce(lambda x, d, k: x.nanmean(dim=d, keepdim=k)),
@@ -360,20 +241,6 @@ ALONG_AXIS = [
     AlongAxis("log_softmax", ag.log_softmax, lambda x, axis: x.log_softmax(dim=axis),
               lambda x, axis: np.log(_softmax_reference(x, axis))),
 ]
-
-
-@dataclass(frozen=True)
-class Assignment:
-    """`x[index] = v` and its kin, on a tensor in a graph. `ours(x, index, v)`, `theirs` (the same
-    on torch tensors) and `reference` (NumPy) leave x alone and return the result. `index` is any
-    NumPy index into x; v broadcasts to x[index]. Where an integer-array index repeats a position,
-    NumPy keeps the last write, while PyTorch leaves the order of writes unspecified: compare with
-    PyTorch only on indices without repeats."""
-
-    name: str
-    ours: object       # (Tensor, index, Tensor) -> Tensor
-    theirs: object     # (torch.Tensor, index, torch.Tensor) -> torch.Tensor
-    reference: object  # (ndarray, index, ndarray) -> ndarray
 
 
 def _assigning(add):
@@ -400,8 +267,8 @@ def _assigning(add):
 
 
 ASSIGNMENTS = [
-    Assignment("setitem", *_assigning(add=False)),
-    Assignment("setitem_add", *_assigning(add=True)),
+    Assignment("setitem", *_assigning(add=False), statement="="),
+    Assignment("setitem_add", *_assigning(add=True), statement="+="),
     Assignment("setitem_function", ag.setitem, _assigning(add=False)[1], _assigning(add=False)[2]),
 ]
 
@@ -487,7 +354,8 @@ FUNCTIONS = [
     Function("linear_bias", ag.linear, lambda x, W, b: _F().linear(x, W, b),
              lambda x, W, b: x @ W.T + b, ((2, 4, 3), (2, 3), (2,))),
     Function("astype", lambda x: ag.astype(x, np.float32), lambda x: x.float(),
-             lambda x: x.astype(np.float32), ((2, 3),)),
+             lambda x: x.astype(np.float32), ((2, 3),), second_order=False,
+             finite_differences=False),
     Function("cross_entropy", lambda x: _nn().cross_entropy(x, _LABELS),
              lambda x: _F().cross_entropy(x, _t(_LABELS)),
              lambda x: np.mean(np.log(np.exp(x).sum(1)) - x[range(3), _LABELS]), ((3, 3),)),
@@ -509,10 +377,14 @@ FUNCTIONS = [
 # ----------------------------------------------------------------------------------------------
 # Every entry, and how to call it
 
+from op_catalogue_numpy import FIXED, SCANS, STRUCTURAL, Fixed  # noqa: E402,F401
+
+
 def entries():
     """Every entry of every list in this module, whatever its kind (lists added later included)."""
-    return [e for v in list(globals().values()) if isinstance(v, list)
-            for e in v if hasattr(e, "ours") and hasattr(e, "name")]
+    found = [e for v in list(globals().values()) if isinstance(v, list)
+             for e in v if isinstance(e, KINDS)]
+    return found
 
 
 def entry(name):
@@ -524,28 +396,26 @@ def entry(name):
 
 
 def example(spec, rng=None, dtype=np.float64):
-    """(f, arrays): the entry as a function of Tensors only, and example inputs for it, drawn from
-    the entry's safe values (distinct values where it needs them)."""
-    rng = np.random.default_rng(0) if rng is None else rng
-
-    def draw(domain, shape):
-        return domain.sample(rng, shape).astype(dtype)
-
-    if isinstance(spec, Unary):
-        return spec.ours, [draw(spec.domain, (2, 3))]
-    if isinstance(spec, Binary):
-        return spec.ours, [draw(spec.domains[0], (2, 3)), draw(spec.domains[1], (3,))]
-    if isinstance(spec, Reduction):
-        x = (rng.permutation(6).reshape(2, 3) / 4 - 0.5).astype(dtype)
-        return (lambda t: spec.ours(t, axis=1, keepdims=False)), [x]
-    if isinstance(spec, AlongAxis):
-        return (lambda t: spec.ours(t, -1)), [draw(ANY, (2, 3))]
-    if isinstance(spec, Function) or hasattr(spec, "shapes"):  # any kind with example shapes
-        domains = tuple(getattr(spec, "domains", ()) or ())
-        return spec.ours, [draw(domains[i] if i < len(domains) else ANY, s)
-                           for i, s in enumerate(spec.shapes)]
-    raise TypeError(f"op_catalogue.example does not know entries of kind {type(spec).__name__} "
-                    f"({spec.name}): add a branch for them here")
+    """(f, arrays): the entry as a function of Tensors only, giving one Tensor, and example
+    inputs for it, drawn from the entry's safe values (distinct values where it needs them)."""
+    if not isinstance(spec, KINDS):
+        raise TypeError(f"op_catalogue.example does not know entries of kind "
+                        f"{type(spec).__name__} ({getattr(spec, 'name', spec)!r}): entries are "
+                        f"one of {', '.join(k.__name__ for k in KINDS)} (op_catalogue_kinds.py)")
+    return spec.example(np.random.default_rng(0) if rng is None else rng, dtype)
 
 
-from op_catalogue_numpy import FIXED, SCANS, STRUCTURAL, Fixed, Structural  # noqa: E402,F401
+def op_classes():
+    """Every Op subclass defined in autograd or nn (every module of both imported first): what
+    the catalogue must reach."""
+    import nn
+    for package in (ag, nn):
+        for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+            importlib.import_module(info.name)
+    found, stack = [], [ag.Op]
+    while stack:
+        for cls in stack.pop().__subclasses__():
+            stack.append(cls)
+            if cls.__module__.split(".")[0] in ("autograd", "nn") and not inspect.isabstract(cls):
+                found.append(cls)
+    return found

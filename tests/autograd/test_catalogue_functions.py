@@ -1,32 +1,39 @@
-"""The catalogue's `Function` entries (shapes, indexing, products, casts, nn's losses) on their
-example inputs: forward equals the NumPy reference, the gradient equals finite differences, and
-values, gradients and second derivatives equal PyTorch's."""
+"""The catalogue's `Function` entries (products, linear algebra, grids, shapes, indexing, casts,
+nn's losses) on their example inputs: forward equals the NumPy reference, the gradient equals
+central finite differences and the second derivative finite differences of the first (float64),
+and values, gradients and second derivatives equal PyTorch's."""
 import numpy as np
 import pytest
 
 import autograd as ag
 
-from helpers import assert_gradients_match, assert_matches_torch
-from op_catalogue import FUNCTIONS, example
+from helpers import assert_gradients_match, assert_matches_torch, assert_second_derivatives_match
+from op_catalogue import Function, entries
 
-SMOOTH = [f for f in FUNCTIONS if f.name != "astype"]  # float32 output: no float64 check
+FUNCTIONS = [e for e in entries() if isinstance(e, Function)]
 
 
 @pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda s: s.name)
 def test_function_forward_equals_its_numpy_reference(spec):
-    f, xs = example(spec)
-    np.testing.assert_allclose(f(*[ag.Tensor(x) for x in xs]).data, spec.reference(*xs),
-                               rtol=1e-12, atol=1e-12)
+    xs = spec.inputs()
+    got, want = spec.ours(*[ag.Tensor(x) for x in xs]), spec.reference(*xs)
+    assert isinstance(got, ag.Tensor) and got.shape == np.shape(want)
+    np.testing.assert_allclose(got.data, want, rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("spec", SMOOTH, ids=lambda s: s.name)
+@pytest.mark.parametrize("spec", [s for s in FUNCTIONS if s.finite_differences],
+                         ids=lambda s: s.name)
 def test_function_gradient_equals_finite_differences(spec):
-    f, xs = example(spec)
-    assert_gradients_match(f, *xs)
+    assert_gradients_match(spec.ours, *spec.inputs())
 
 
-@pytest.mark.parametrize("spec", SMOOTH, ids=lambda s: s.name)
-def test_function_matches_torch_to_second_order(spec):
+@pytest.mark.parametrize("spec", [s for s in FUNCTIONS if s.second_order], ids=lambda s: s.name)
+def test_function_second_derivative_equals_finite_differences(spec):
+    assert_second_derivatives_match(spec.ours, *spec.inputs())
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda s: s.name)
+def test_function_matches_torch(spec):
     pytest.importorskip("torch", reason="missing resource: torch (pip install -e '.[oracle]')")
-    f, xs = example(spec)
-    assert_matches_torch(f, spec.theirs, *xs, second_order=True)
+    assert_matches_torch(spec.ours, spec.theirs, *spec.inputs(), rtol=1e-9, atol=1e-11,
+                         second_order=spec.second_order)

@@ -94,3 +94,38 @@ def test_power_with_tensor_exponent_zero_has_the_exact_mixed_second_derivative()
     ga, gb = ag.grad(a ** b, [a, b], create_graph=True)
     assert ag.grad(ga, b)[0].item() == pytest.approx(0.5)
     assert ag.grad(gb, a)[0].item() == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("axis", [None, 0, (0, 1)], ids=str)
+def test_nanmean_of_float32_stays_float32_as_in_numpy(axis):
+    # the count of non-NaN values is an int64 array, and float32 / int64 array is float64
+    x = ag.Tensor(np.array([[1.0, np.nan, 2.0], [0.5, 0.25, 4.0]], dtype=np.float32),
+                  requires_grad=True)
+    y = np.nanmean(x, axis=axis)
+    assert y.dtype == np.nanmean(x.data, axis=axis).dtype == np.float32
+    y.sum().backward()
+    assert x.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("edge_order", [1, 2])
+def test_gradient_with_coordinates_keeps_float32_as_in_numpy(edge_order):
+    # NumPy's result has f's dtype whatever the coordinates' (float64 here)
+    coords = [0.0, 0.5, 1.5, 1.75, 3.0]
+    f = ag.Tensor(np.array([0.5, -1.0, 2.0, 0.25, 1.0], dtype=np.float32), requires_grad=True)
+    y = np.gradient(f, coords, edge_order=edge_order)
+    want = np.gradient(f.data, coords, edge_order=edge_order)
+    assert y.dtype == want.dtype == np.float32
+    np.testing.assert_allclose(y.data, want, rtol=1e-6)
+    y.sum().backward()
+    assert f.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("a, b", [(-2.0, "x"), ("x", 3)], ids=["number first", "number second"])
+def test_logaddexp2_with_a_python_number_keeps_float32_as_in_numpy(a, b):
+    # a Python number never changes a dtype; scaled by ln 2 first, it used to become a float64
+    # 0-d tensor, which does
+    x = ag.Tensor(np.array([0.5, -1.0], dtype=np.float32), requires_grad=True)
+    y = np.logaddexp2(x if a == "x" else a, x if b == "x" else b)
+    want = np.logaddexp2(x.data if a == "x" else a, x.data if b == "x" else b)
+    assert y.dtype == want.dtype == np.float32
+    np.testing.assert_allclose(y.data, want, rtol=1e-6)

@@ -11,7 +11,6 @@ from helpers import assert_gradients_match, assert_matches_torch
 from op_catalogue import BINARY, REDUCTIONS, UNARY
 
 
-
 def _torch():
     """PyTorch, the oracle; the tests that need it skip without it."""
     return pytest.importorskip("torch", reason="missing resource: torch (pip install -e '.[oracle]')")
@@ -75,7 +74,8 @@ def _on_kink_unary(spec):
     return [x]
 
 
-@pytest.mark.parametrize("spec", _kinked(UNARY), ids=lambda s: s.name)
+@pytest.mark.parametrize("spec", [s for s in _kinked(UNARY) if s.kink.torch_differs is None],
+                         ids=lambda s: s.name)
 def test_unary_kinks_take_pytorchs_derivative(spec):
     _torch()
     assert_matches_torch(spec.ours, spec.theirs, *_on_kink_unary(spec), second_order=True)
@@ -85,12 +85,14 @@ def test_unary_kinks_take_pytorchs_derivative(spec):
                          ids=lambda s: s.name)
 def test_binary_ties_take_pytorchs_derivative(spec):
     _torch()
-    a, b = np.array([[0.5, -1.0, 2.0]]), np.array([[0.5, 1.0, 2.0], [0.0, -1.0, 3.0]])
+    a, b = spec.kink.at or (np.array([[0.5, -1.0, 2.0]]), np.array([[0.5, 1.0, 2.0],
+                                                                     [0.0, -1.0, 3.0]]))
     assert spec.kink.hit(a, b)
     assert_matches_torch(spec.ours, spec.theirs, a, b, second_order=True)
 
 
-@pytest.mark.parametrize("spec", _kinked(REDUCTIONS), ids=lambda s: s.name)
+@pytest.mark.parametrize("spec", [s for s in _kinked(REDUCTIONS) if s.kink.torch_differs is None],
+                         ids=lambda s: s.name)
 @pytest.mark.parametrize("axis", [None, 0, 1], ids=str)
 def test_reduction_kinks_take_pytorchs_derivative(spec, axis):
     _torch()
