@@ -2,8 +2,8 @@
 
 Their backward passes are written with NumPy functions (cumsum, cumprod, flip ...) so that on
 Tensors they are recorded too: second derivatives come out of the same code. Zeros are handled
-exactly: the derivative of a product with respect to one factor is the product of the others,
-never y / x.
+exactly: the derivative of a product with respect to one factor is the product of the others.
+y / x is used only where no factor is near 0 (`_near_zero`).
 """
 import numpy as np
 
@@ -20,6 +20,16 @@ def _reverse_cumsum(g, axis):
 
 def _has_zero(x):
     return bool(np.any(np.asarray(x == 0)))
+
+
+def _near_zero(x):
+    """Where y / x would spoil the second derivative: x is 0, or so small beside the largest |x|
+    that the two terms of (gy y / x)' that cancel (each about gy y / x**2) leave more rounding
+    than the result. The division-free formulas are exact there at every order."""
+    a = np.abs(x.data if isinstance(x, Tensor) else np.asarray(x))
+    if a.size == 0:
+        return np.zeros(a.shape, dtype=bool)
+    return a <= np.sqrt(np.finfo(np.result_type(a.dtype, np.float32)).eps) * a.max()
 
 
 def _reverse_cumsum_code(g, axis):
@@ -86,13 +96,13 @@ class Cumprod(Op):
 
 def _cumprod_backward(gy, y, x, axis):
     """dL/dx[i] = sum over k >= i of gy[k] * (the product of x[j] for j <= k, j != i)."""
-    if not _has_zero(x):
+    zeros = _near_zero(x)
+    if not zeros.any():
         return _reverse_cumsum(gy * y, axis) / x
-    # With zeros, dividing by x is out. Take the first zero z of each row out of the products
-    # (x with it replaced by 1: `rest`) and multiply it back in, as a factor, wherever it
-    # belongs: into every term with k >= z, except for x[z]'s own gradient. Written this way
-    # the gradient stays exact and so do its derivatives (x[z] is 0, yet d/dx[z] of x[z] * h is h).
-    zeros = np.asarray(x == 0)
+    # With zeros (or near-zeros), dividing by x is out. Take the first zero z of each row out of
+    # the products (x with it replaced by 1: `rest`) and multiply it back in, as a factor,
+    # wherever it belongs: into every term with k >= z, except for x[z]'s own gradient. Written
+    # this way the gradient stays exact and so do its derivatives (d/dx[z] of x[z] * h is h).
     count = np.cumsum(zeros, axis=axis)
     first = zeros & (count == 1)
     rest = np.where(first, 1.0, x)
@@ -135,7 +145,7 @@ class Prod(Op):
     def backward(self, gy, y, x):
         shape, axes = np.shape(x), self.axis
         gy = _expand_like(gy, shape, axes, self.keepdims)
-        if not _has_zero(x):
+        if not _near_zero(x).any():
             return gy * _expand_like(y, shape, axes, self.keepdims) / x
         return gy * _product_of_the_others(x, axes)
 

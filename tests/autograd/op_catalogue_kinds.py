@@ -72,8 +72,9 @@ class Kink:
     derivative order at which they differ (None: they agree at every order; 0: even the values
     differ). A gap within `near` of 0 but not 0 is too close to call: rounding alone may decide
     the side (a variance of 1e-33 left by rounding, where the exact one is 0; a matrix singular
-    but for rounding). `at`: operands that lie on the kink, for the tests of the conventions
-    (None: the kind's usual ones)."""
+    but for rounding). `near_float32`, where given, is that threshold in a float32 program: near
+    a singular matrix float32's 7 digits leave fewer than its tolerance asks for. `at`: operands
+    that lie on the kink, for the tests of the conventions (None: the kind's usual ones)."""
 
     gap: object
     ours: str
@@ -81,6 +82,7 @@ class Kink:
     tie: bool = False
     torch_differs: object = None
     near: float = 0.0
+    near_float32: float = None
     at: tuple = None
 
     def hit(self, *operands, **axis):

@@ -1,6 +1,8 @@
 """The op catalogue, continued: the NumPy functions beyond the core that are not elementwise
 (scans, products, linear algebra, grids, shape functions) and the core ops that are not
 elementwise either. `op_catalogue` imports everything from here: import from there."""
+import dataclasses
+
 import numpy as np
 from hypothesis import strategies as st
 
@@ -101,13 +103,18 @@ def _np_svd(a):
 
 # Near a singular matrix, or a repeated eigenvalue, gradients grow like 1 / (the distance to
 # it) and rounding alone decides the last digits: such inputs are too close to call (`near`).
+# The error grows like eps / conditioning; A.T @ A's conditioning is the square of A's.
+_NEAR_FLOAT32 = 3e-2
 _SINGULAR = Kink(lambda a, *b: conditioning(a), "no derivative at a singular matrix (the op "
-                 "fails there, in PyTorch too)", near=1e-3)
+                 "fails there, in PyTorch too)", near=1e-3,
+                 near_float32=_NEAR_FLOAT32)
 _DET_SINGULAR = Kink(lambda a: conditioning(a), "det'(A) = adj(A)^T, which exists at a singular "
-                     "A too", "the same (through the SVD)", near=1e-3)
+                     "A too", "the same (through the SVD)", near=1e-3,
+                     near_float32=_NEAR_FLOAT32)
 _RANK_DROP = Kink(lambda a: conditioning(a), "pinv's derivative holds where the rank does not "
                   "change nearby; at a rank drop it is the one of the lower rank",
-                  "cuts small singular values at another threshold", torch_differs=1, near=1e-3)
+                  "cuts small singular values at another threshold", torch_differs=1, near=1e-3,
+                  near_float32=_NEAR_FLOAT32)
 
 
 def _repeated(values, zero=False, vectors=True):
@@ -216,8 +223,13 @@ FIXED = [
     Fixed("pinv_tall", np.linalg.pinv, np.linalg.pinv, ((4, 3),), _linalg("pinv"), kink=_RANK_DROP),
     Fixed("pinv_wide_batched", np.linalg.pinv, np.linalg.pinv, ((2, 2, 4),), _linalg("pinv"),
           kink=_RANK_DROP),
-    Fixed("pinv_low_rank", lambda a: np.linalg.pinv(a.T @ a), lambda a: np.linalg.pinv(a.T @ a),
-          ((2, 4),), lambda a: _torch().linalg.pinv(a.T @ a), kink=_RANK_DROP),
+    # rank 2 of 4: the two zero singular values come out as rounding noise (1e-8 of the largest
+    # in float32), which NumPy's default rcond (1e-15) would invert; rcond=1e-5 cuts them
+    Fixed("pinv_low_rank", lambda a: np.linalg.pinv(a.T @ a, rcond=1e-5),
+          lambda a: np.linalg.pinv(a.T @ a, rcond=1e-5),
+          ((2, 4),), lambda a: _torch().linalg.pinv(a.T @ a, rtol=1e-5),
+          kink=dataclasses.replace(_RANK_DROP, gap=lambda a: [c ** 2 for c in conditioning(a)],
+                                   near_float32=0.04)),
     Fixed("cholesky", lambda a: np.linalg.cholesky(_sym(a)), lambda a: np.linalg.cholesky(_sym(a)),
           ((2, 3, 3),), lambda a: _torch().linalg.cholesky(_torch_sym(a))),
     Fixed("cholesky_reads_lower_triangle", np.linalg.cholesky, np.linalg.cholesky, ((3, 3),),

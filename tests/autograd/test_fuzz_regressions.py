@@ -129,3 +129,22 @@ def test_logaddexp2_with_a_python_number_keeps_float32_as_in_numpy(a, b):
     want = np.logaddexp2(x.data if a == "x" else a, x.data if b == "x" else b)
     assert y.dtype == want.dtype == np.float32
     np.testing.assert_allclose(y.data, want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("reduce", [lambda t: np.cumprod(t, axis=0), lambda t: np.prod(t, axis=0)],
+                         ids=["cumprod", "prod"])
+def test_second_derivative_through_a_product_with_a_factor_near_zero(reduce):
+    # sinc(1) is 3.9e-17, not 0: the backward's gy * y / x then had two terms of about 1 / x in
+    # its derivative, which cancel and left rounding of order 1 (sinc''(1) came out -3.3 / 0.7)
+    w = np.array([[0.3, 0.7]])
+    h = ag.hessian(lambda t: (reduce(np.sinc(t)) * w).sum(), np.array([[0.125, 1.0]]))
+    sinc2 = np.array([-3.1390579638, 2.0])  # sinc'' at 0.125 (worked out from sin and cos) and 1
+    np.testing.assert_allclose(np.diag(h.data.reshape(2, 2)), w[0] * sinc2, rtol=1e-7)
+
+
+def test_second_derivatives_of_cumprod_with_a_factor_near_zero():
+    # sum(cumprod([a, b, c])) = a + ab + abc: the mixed derivatives are 1 + c, b and a
+    a, b, c = 1.234567e-17, 2.345, 3.456
+    h = ag.hessian(lambda t: np.cumprod(t).sum(), np.array([a, b, c]))
+    want = [[0, 1 + c, b], [1 + c, 0, a], [b, a, 0]]
+    np.testing.assert_allclose(h.data, want, rtol=1e-12, atol=1e-30)

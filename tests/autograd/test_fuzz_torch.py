@@ -165,9 +165,11 @@ def _classify_kink(prog, k, order, on):
     differ at this derivative `order` (0: the values); else notes the convention in `on`."""
     step = prog.steps[k]
     a, b = prog.kink_operands["ours"][k], prog.kink_operands["theirs"][k]
+    near = step.kink.near
+    if prog.float32 and step.kink.near_float32 is not None:
+        near = step.kink.near_float32
     for ga, gb in zip(step.kink.gap(*a, **step.kink_kw), step.kink.gap(*b, **step.kink_kw)):
-        if not np.array_equal(np.sign(ga), np.sign(gb)) or np.any(
-                (gb != 0) & (np.abs(gb) <= step.kink.near)):
+        if not np.array_equal(np.sign(ga), np.sign(gb)) or np.any((gb != 0) & (np.abs(gb) <= near)):
             event("discarded: a kink seen from different sides (rounding)")
             assume(False)
     if step.kink.hit(*b, **step.kink_kw):
