@@ -162,7 +162,8 @@ def main(argv=None):
         return 2
     if args.subset:
         X, y = X[:args.subset], y[:args.subset]
-    (X, y), (X_val, y_val) = validation_split(X, y, val_fraction, seed=args.seed)
+    # the loader's arrays are this run's own: split them in place, without a second copy
+    (X, y), (X_val, y_val) = validation_split(X, y, val_fraction, seed=args.seed, copy=False)
     val = (X_val, y_val) if len(X_val) else None
 
     manual_seed(args.seed)

@@ -196,6 +196,22 @@ def test_validation_split_holds_out_the_fraction_and_keeps_every_row_once():
     np.testing.assert_array_equal(X_val[:, 0], y_val)  # rows stay whole
 
 
+def test_validation_split_in_place_gives_the_same_splits_without_a_copy():
+    X, y = numbered(10_000)  # more rows than one block of the in-place move
+    want_train, want_val = data.validation_split(X.copy(), y.copy(), 1 / 12, seed=3)
+    train, val = data.validation_split(X, y, 1 / 12, seed=3, copy=False)
+    for got, want in zip(train + val, want_train + want_val):
+        np.testing.assert_array_equal(got, want)
+    assert np.shares_memory(train.X, X) and np.shares_memory(train.y, y)
+
+
+def test_validation_split_in_place_copies_a_read_only_array():
+    X, y = numbered(20)
+    X.flags.writeable = False
+    train, _ = data.validation_split(X, y, 0.25, seed=0, copy=False)
+    assert not np.shares_memory(train.X, X)
+
+
 def test_validation_split_of_zero_holds_out_nothing():
     X, y = numbered(10)
     (X_train, _), (X_val, _) = data.validation_split(X, y, 0.0)
