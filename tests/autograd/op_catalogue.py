@@ -93,7 +93,10 @@ UNARY = [
           Kink(every(1.0), f"trunc' = {_STEP}")),
     Unary("rint", np.rint, lambda x: x.round(), np.rint, Domain(kinks=(-1.5, -0.5, 0.5, 1.5)),
           Kink(every(1.0, 0.5), f"rint' = {_STEP}")),
-    Unary("sinc", np.sinc, lambda x: x.sinc(), np.sinc),
+    Unary("sinc", np.sinc, lambda x: x.sinc(), np.sinc, ANY,
+          Kink(at_points(0.0), "sinc is smooth at 0: sinc'(0) = 0 and sinc''(0) = -pi**2/3 (its "
+               "Taylor series near 0)", "masks its derivative to 0 at 0, so its second derivative "
+               "is 0 there (and rounding near it)", torch_differs=2, near=1e-3)),
     Unary("deg2rad", np.deg2rad, lambda x: x.deg2rad(), np.deg2rad),
     Unary("radians", np.radians, lambda x: x.deg2rad(), np.radians),
     Unary("rad2deg", np.rad2deg, lambda x: x.rad2deg(), np.rad2deg),

@@ -148,3 +148,15 @@ def test_second_derivatives_of_cumprod_with_a_factor_near_zero():
     h = ag.hessian(lambda t: np.cumprod(t).sum(), np.array([a, b, c]))
     want = [[0, 1 + c, b], [1 + c, 0, a], [b, a, 0]]
     np.testing.assert_allclose(h.data, want, rtol=1e-12, atol=1e-30)
+
+
+@pytest.mark.parametrize("x", [0.0, 3.9e-17, 1e-5, -0.0099], ids=str)
+def test_sinc_is_smooth_at_0_to_second_order(x):
+    # sinc''(0) = -pi**2/3; the formula (cos(pi x) - sinc(x)) / x cancels near 0 (sinc(sinc(1)):
+    # sinc(1) is 3.9e-17) and masking it to 0 at 0 made the second derivative 0 there
+    t = ag.Tensor(np.array([x]), requires_grad=True)
+    (g,) = ag.grad(np.sinc(t).sum(), t, create_graph=True)
+    (h,) = ag.grad(g.sum(), t)
+    pi2 = np.pi ** 2
+    np.testing.assert_allclose(g.data, [-pi2 * x / 3 + pi2 ** 2 * x ** 3 / 30], rtol=1e-12, atol=0)
+    np.testing.assert_allclose(h.data, [-pi2 / 3 + pi2 ** 2 * x ** 2 / 10], rtol=1e-9)
