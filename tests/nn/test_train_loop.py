@@ -302,10 +302,11 @@ def test_evaluate_puts_the_model_back_in_its_mode_after_an_error():
     assert model.training
 
 
-def test_a_ctrl_c_in_the_middle_of_an_optimizer_step_waits_for_the_step_to_finish():
+def _fit_with_a_sigint_halfway_through_the_first_step(sigint_handler):
+    """SIGINT arrives after the first parameter is updated, before the others are; Python's own
+    SIGINT handler is `sigint_handler` meanwhile (a process started in the background, with `&`
+    or nohup, inherits SIG_IGN)."""
     class InterruptedHalfway(nn.optim.SGD):
-        """SIGINT arrives after the first parameter is updated, before the others are."""
-
         def _update(self, p, grad, state, group):
             super()._update(p, grad, state, group)
             if p is first:
@@ -314,13 +315,27 @@ def test_a_ctrl_c_in_the_middle_of_an_optimizer_step_waits_for_the_step_to_finis
     train, _ = spirals_split()
     model = small_model()
     first = next(model.parameters())
-    optimizer = InterruptedHalfway(model.parameters(), lr=0.1)
     start = [p.data.copy() for p in model.parameters()]
-    history = fit(model, F.cross_entropy, optimizer, nn.DataLoader(*train, batch_size=150),
-                  epochs=3, progress=False)
+    previous = signal.signal(signal.SIGINT, sigint_handler)
+    try:
+        history = fit(model, F.cross_entropy, InterruptedHalfway(model.parameters(), lr=0.1),
+                      nn.DataLoader(*train, batch_size=150), epochs=3, progress=False)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    return history, start, model
+
+
+def test_a_ctrl_c_in_the_middle_of_an_optimizer_step_waits_for_the_step_to_finish():
+    history, start, model = _fit_with_a_sigint_halfway_through_the_first_step(
+        signal.default_int_handler)
     assert history.interrupted and history.epochs == []
     # every parameter took the one step, not only the first
     assert all(not np.array_equal(s, p.data) for s, p in zip(start, model.parameters()))
+
+
+def test_a_ctrl_c_the_process_ignores_leaves_training_running():
+    history, _, _ = _fit_with_a_sigint_halfway_through_the_first_step(signal.SIG_IGN)
+    assert not history.interrupted and len(history.epochs) == 3
 
 
 # ---- the progress line without tqdm --------------------------------------------------------------
