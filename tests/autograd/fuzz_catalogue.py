@@ -31,7 +31,7 @@ import math
 import operator
 
 import numpy as np
-from hypothesis import assume, strategies as st
+from hypothesis import assume, event, strategies as st
 from hypothesis.extra import numpy as hnp
 import torch
 
@@ -271,8 +271,23 @@ def draw_assignment(draw, prog, spec):
                     lambda x, value: spec.ours(x, index, value), theirs, _kink(spec))
 
 
+def _refused(x, value):
+    """Whether glassgrad refuses to write into x, as it documents: x a view of a leaf that
+    requires grad (PyTorch refuses too), or a view made by detach() given a value that requires
+    grad (PyTorch would write into the tensor it was detached from)."""
+    t = x
+    while t._base is not None:
+        if getattr(t, "_view_op", "a view") is None and getattr(value, "requires_grad", False):
+            return True
+        t = t._base
+    return t.requires_grad and t.grad_fn is None
+
+
 def _written_into(statement, index):
     def run(x, value):
+        if _refused(x, value):
+            event("discarded: an assignment into a view that glassgrad refuses to change")
+            assume(False)
         if statement == "+=":
             x[index] += value
         else:

@@ -10,6 +10,8 @@ import autograd as ag
 from op_catalogue_kinds import (AlongAxis, Function, Kink, Structural, _F, _torch, conditioning,
                                 every, singular_values, sorted_gaps, spectrum_gaps, top_gap)
 
+_NUMPY2 = np.lib.NumpyVersion(np.__version__) >= "2.0.0"
+
 
 # ----------------------------------------------------------------------------------------------
 # Scans along one axis
@@ -217,7 +219,10 @@ FIXED = [
           lambda a: _torch().linalg.slogdet(-a)[1], make=_well_conditioned, kink=_SINGULAR),
     Fixed("solve_matrix", np.linalg.solve, np.linalg.solve, ((3, 3), (2, 3, 2)),
           _linalg("solve"), make=_well_conditioned, kink=_SINGULAR),
-    Fixed("solve_vector", np.linalg.solve, np.linalg.solve, ((2, 3, 3), (3,)),
+    # b a vector for every matrix of the stack: NumPy 2 broadcasts a 1-d b; NumPy 1 takes a
+    # stack of vectors (..., M) instead (and a 1-d b only beside one matrix)
+    Fixed("solve_vector", np.linalg.solve, np.linalg.solve,
+          ((2, 3, 3), (3,) if _NUMPY2 else (2, 3)),
           lambda a, b: _torch().linalg.solve(a, b.expand(2, 3)), make=_well_conditioned,
           kink=_SINGULAR),
     Fixed("pinv_tall", np.linalg.pinv, np.linalg.pinv, ((4, 3),), _linalg("pinv"), kink=_RANK_DROP),
