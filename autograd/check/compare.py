@@ -50,6 +50,16 @@ def watch(name, tensor):
     return tensor
 
 
+def require_scalar_loss(loss, who):
+    """A loss that backward can start from: a Tensor of one element. `who` names what gave it."""
+    if not isinstance(loss, Tensor):
+        raise TypeError(f"{who}: the loss is a {type(loss).__name__}, not a Tensor: it left the "
+                        "graph (.item(), float() or np.asarray?); return the Tensor itself")
+    if loss.size != 1:
+        raise ValueError(f"{who}: the loss must be a scalar; got shape {loss.shape} "
+                         "(sum or average it)")
+
+
 def compare_gradients(loss_fn, params, hand, *, batch_size=None, rtol=None, atol=None):
     """Compare hand-derived gradients with autograd's.
 
@@ -76,12 +86,7 @@ def compare_gradients(loss_fn, params, hand, *, batch_size=None, rtol=None, atol
             loss = loss_fn(**tensors)
     finally:
         _recording.stack.pop()
-    if not isinstance(loss, Tensor):
-        raise TypeError(f"loss_fn returned {type(loss).__name__}, not a Tensor: the loss left "
-                        "the graph (.item(), float() or np.asarray?); return the Tensor itself")
-    if loss.size != 1:
-        raise ValueError(f"loss_fn must return a scalar loss; got shape {loss.shape} "
-                         "(sum or average it)")
+    require_scalar_loss(loss, "loss_fn")
     clash = set(book) & set(tensors)
     if clash:
         raise ValueError(f"watch() names {sorted(clash)} are also parameter names; rename them")

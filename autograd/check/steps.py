@@ -230,49 +230,40 @@ def variants(step, d):
     axis = step.axis
     other = [b for b in range(x.ndim) if b != axis and x.shape[b] > 1]
     if step.kind == "softmax":
-        p = a
+        p, what = a, "softmax"
 
         def jt(g, ax):
             return p * (g - np.sum(g * p, axis=ax, keepdims=True))
-        out += [
-            Variant("diagonal", "only the diagonal of softmax's Jacobian, p * (1 - p), without "
-                    "the off-diagonal terms -p_i * p_j", lambda g: g * p * (1 - p) - jt(g, axis),
-                    advice="every score moves every probability"),
-            Variant("extra_diagonal", "an extra factor p * (1 - p) on the right gradient (the "
-                    "squared-error recipe error * activation'(z))",
-                    lambda g: jt(g, axis) * p * (1 - p) - jt(g, axis),
-                    advice="through softmax and cross-entropy, p - Y already is the gradient "
-                           "of the scores"),
-            Variant("left_out", "no derivative at all (its Jacobian is left out)",
-                    lambda g: g - jt(g, axis)),
-        ]
-        for b in other:
-            out.append(Variant(f"axis_{b}", f"the derivative of a softmax over axis {b}",
-                               lambda g, b=b: jt(g, b) - jt(g, axis),
-                               advice=f"this softmax normalises over axis {axis}; is that the "
-                                      "axis you meant?"))
+        diagonal = Variant(
+            "diagonal", "only the diagonal of softmax's Jacobian, p * (1 - p), without the "
+            "off-diagonal terms -p_i * p_j", lambda g: g * p * (1 - p) - jt(g, axis),
+            advice="every score moves every probability")
     elif step.kind == "log_softmax":
-        p = np.exp(a)
+        p, what = np.exp(a), "log-softmax"
 
         def jt(g, ax):
             return g - p * np.sum(g, axis=ax, keepdims=True)
-        out += [
-            Variant("extra_diagonal", "an extra factor p * (1 - p) on the right gradient (the "
-                    "squared-error recipe error * activation'(z))",
-                    lambda g: jt(g, axis) * p * (1 - p) - jt(g, axis),
-                    advice="through softmax and cross-entropy, p - Y already is the gradient "
-                           "of the scores"),
-            Variant("diagonal", "only the diagonal of log-softmax's Jacobian, 1 - p, without "
-                    "the terms -p_j of the other entries", lambda g: g * (1 - p) - jt(g, axis),
-                    advice="is the cross-entropy gradient taken only at the true class?"),
-            Variant("left_out", "no derivative at all (its Jacobian is left out)",
-                    lambda g: g - jt(g, axis)),
-        ]
-        for b in other:
-            out.append(Variant(f"axis_{b}", f"the derivative of a log-softmax over axis {b}",
-                               lambda g, b=b: jt(g, b) - jt(g, axis),
-                               advice=f"this one normalises over axis {axis}; is that the axis "
-                                      "you meant?"))
+        diagonal = Variant(
+            "diagonal", "only the diagonal of log-softmax's Jacobian, 1 - p, without the terms "
+            "-p_j of the other entries", lambda g: g * (1 - p) - jt(g, axis),
+            advice="is the cross-entropy gradient taken only at the true class?")
+    else:
+        return out
+    out += [
+        diagonal,
+        Variant("extra_diagonal", "an extra factor p * (1 - p) on the right gradient (the "
+                "squared-error recipe error * activation'(z))",
+                lambda g: jt(g, axis) * p * (1 - p) - jt(g, axis),
+                advice="through softmax and cross-entropy, p - Y already is the gradient of the "
+                       "scores"),
+        Variant("left_out", "no derivative at all (its Jacobian is left out)",
+                lambda g: g - jt(g, axis)),
+    ]
+    for b in other:
+        out.append(Variant(f"axis_{b}", f"the derivative of a {what} over axis {b}",
+                           lambda g, b=b: jt(g, b) - jt(g, axis),
+                           advice=f"this {what} normalises over axis {axis}; is that the axis "
+                                  "you meant?"))
     return out
 
 

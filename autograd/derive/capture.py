@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..check.compare import require_scalar_loss
 from ..graph import _LIBRARY_DIRS, backward_order, record_lines
 from ..tensor import Tensor
 
@@ -191,12 +192,7 @@ def from_loss(loss, params, frame):
 
 
 def _check_loss(loss):
-    if not isinstance(loss, Tensor):
-        raise TypeError(f"derive: the loss is a {type(loss).__name__}, not a Tensor: it left the "
-                        "graph (.item(), float() or np.asarray?); return the Tensor itself")
-    if loss.size != 1:
-        raise ValueError(f"derive: the loss must be a scalar; got shape {loss.shape} "
-                         "(sum or average it)")
+    require_scalar_loss(loss, "derive")
     if not loss.requires_grad:
         raise ValueError("derive: the loss does not depend on any parameter (no tensor it was "
                          "computed from requires grad), so there is no backward pass to write")

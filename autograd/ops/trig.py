@@ -6,6 +6,7 @@ it is recorded too and can be differentiated again.
 import numpy as np
 
 from ..graph import Op
+from ..tensor import Tensor
 
 
 class Tan(Op):
@@ -173,7 +174,7 @@ class Sinc(Op):
         # sinc'(x) = (cos(pi x) - sinc(x)) / x. Near 0 the difference cancels (its derivative,
         # the second order, even more), so there sinc' is its Taylor series: right at 0 at every
         # order (sinc'(0) = 0, sinc''(0) = -pi**2 / 3), within 1e-13 of the formula at |x| = 0.01.
-        small = np.abs(x.data if hasattr(x, "data") else x) < 0.01
+        small = np.abs(x.data if isinstance(x, Tensor) else x) < 0.01
         if not np.any(small):
             return gy * ((np.cos(np.pi * x) - y) / x)
         safe_x = np.where(small, 1.0, x)
